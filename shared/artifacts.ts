@@ -1,0 +1,152 @@
+// The artifact contract: what each stage writes into `<episode>/screentime/`.
+// Times (`ts`, `*_s`) are seconds from the FIRST DECODED VIDEO FRAME, not from the container's
+// zero (streams often start later than 0). Boxes are [x1, y1, x2, y2] in source-video pixels.
+// docs/artifacts.md describes every file; keep the two in step.
+
+import type { StageName } from './stages.js';
+
+export const MANIFEST_SCHEMA_VERSION = 1;
+
+export const ARTIFACT_FILES = {
+  manifest: 'manifest.json',
+  detections: 'detections.jsonl',
+  tracks: 'tracks.jsonl',
+  /** Aligned face samples chosen while tracking (raw RGB, see docs/artifacts.md). */
+  samples: 'samples.jsonl',
+  samplesBin: 'samples.rgb',
+  faces: 'faces.jsonl',
+  embeddings: 'embeddings.f32',
+  prototypes: 'prototypes.f32',
+  thumbs: 'thumbs',
+  identities: 'identities.json',
+  edits: 'edits.json',
+  screentime: 'screentime.json',
+  screentimeCsv: 'screentime.csv',
+  lock: 'run.lock',
+} as const;
+
+export interface VideoFacts {
+  file: string;
+  duration_s: number;
+  fps: number;
+  width: number;
+  height: number;
+  frame_count: number;
+  /** Container time of the first decoded frame, seconds (all `ts` are relative to it). */
+  start_time_s: number;
+  codec: string;
+}
+
+export type StageStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface StageRecord {
+  status: StageStatus;
+  config: Record<string, unknown>;
+  config_hash: string;
+  /** config_hash of each earlier stage this output was computed from. */
+  inputs: Partial<Record<StageName, string>>;
+  started_at: string;
+  finished_at: string | null;
+  elapsed_s: number | null;
+  pid: number | null;
+  host: string | null;
+  stats: Record<string, number | string | boolean | null>;
+  error: string | null;
+}
+
+export interface Manifest {
+  schema_version: number;
+  video: VideoFacts;
+  stages: Partial<Record<StageName, StageRecord>>;
+}
+
+export type Point = [number, number];
+export type Box = [number, number, number, number];
+
+export interface DetectionRow {
+  frame_idx: number;
+  ts: number;
+  bbox: Box;
+  conf: number;
+  /** right eye, left eye, nose tip, right mouth corner, left mouth corner (as YuNet orders them) */
+  landmarks: [Point, Point, Point, Point, Point];
+  track_id: number;
+}
+
+export interface TrackRow {
+  track_id: number;
+  first_ts: number;
+  last_ts: number;
+  first_frame: number;
+  last_frame: number;
+  n_detections: number;
+  /** Shot index (cut-delimited) the track belongs to. */
+  shot: number;
+  mean_conf: number;
+  /** Boxes live in detections.jsonl under the same track_id. */
+  boxes: 'detections.jsonl';
+}
+
+export interface ShotRow {
+  shot: number;
+  start_frame: number;
+  end_frame: number; // exclusive
+  start_ts: number;
+  end_ts: number;
+}
+
+export interface FaceRow {
+  face_id: number;
+  track_id: number;
+  frame_idx: number;
+  ts: number;
+  quality: number;
+  /** Row in embeddings.f32. */
+  embedding_row: number;
+  thumb: string;
+}
+
+export interface IdentityRow {
+  identity_id: number;
+  label: string | null;
+  track_ids: number[];
+  n_faces: number;
+  /** Mean similarity of the identity's track prototypes to its centroid, 0..1. */
+  cohesion: number;
+  /** Relative path under the artifact folder. */
+  thumb: string | null;
+  /** A few more faces for the review strip (relative paths). */
+  sample_thumbs: string[];
+  /** Marked "not a person" / ignored by the user: excluded from screen time. */
+  ignored: boolean;
+}
+
+export interface IdentitiesFile {
+  identities: IdentityRow[];
+}
+
+/** User edits kept across re-runs; applied by `cluster` and whenever the user edits. */
+export interface EditsFile {
+  /** label by track id (a label follows its tracks when clustering changes). */
+  labels: Array<{ track_ids: number[]; label: string }>;
+  /** groups of track ids the user merged into one identity. */
+  merges: number[][];
+  /** tracks the user split out into identities of their own. */
+  splits: number[];
+  /** track ids of identities marked "not a person". */
+  ignored: number[];
+}
+
+export interface ScreentimeIdentity {
+  identity_id: number;
+  label: string | null;
+  visible_s: number;
+  segments: Array<[number, number]>;
+  n_tracks: number;
+}
+
+export interface ScreentimeFile {
+  duration_s: number;
+  gap_tolerance_s: number;
+  identities: ScreentimeIdentity[];
+}

@@ -1,0 +1,202 @@
+// The typed IPC contract between the window and the main process, in one place:
+//   request channel -> request type -> response type, and event channel -> payload type.
+// Electron's preload implements `ScreentimeBridge` over ipcRenderer; the browser host's client
+// implements the same interface over a WebSocket (docs/web-protocol.md). The window only ever
+// talks to a `ScreentimeBridge`.
+
+import type { z } from 'zod';
+import type { requestSchemas, EditSchema } from './ipc-schemas.js';
+import type { IdentityRow, ScreentimeFile, VideoFacts } from './artifacts.js';
+import type { Profile, StageName } from './stages.js';
+
+export type Edit = z.infer<typeof EditSchema>;
+
+export type StageState = 'not_run' | 'running' | 'completed' | 'failed' | 'cancelled' | 'stale' | 'interrupted';
+
+export interface EpisodeSummary {
+  episodeId: string;
+  name: string;
+  dir: string;
+  video: VideoFacts | null;
+  /** Why the episode cannot be used right now (video gone, folder unreadable), or null. */
+  problem: string | null;
+  stages: Record<StageName, StageState>;
+  identityCount: number | null;
+}
+
+export interface EpisodeDetail extends EpisodeSummary {
+  artifactDir: string;
+  stageInfo: Partial<Record<StageName, { elapsedS: number | null; finishedAt: string | null; stats: Record<string, unknown>; error: string | null }>>;
+}
+
+export interface AddEpisodesResult {
+  added: EpisodeSummary[];
+  rejected: Array<{ path: string; reason: string }>;
+}
+
+export interface RunStageResult {
+  status: 'completed' | 'error' | 'cancelled';
+  stage: StageName;
+  episodeId: string;
+  episode: string;
+  logs: string[];
+  elapsedSeconds: number;
+  device: string;
+  profile: Profile;
+  stride: number | null;
+  cpuThreads: number;
+  exitCode: number | null;
+  error: string | null;
+  summary: Record<string, number | string | boolean | null> | null;
+}
+
+export interface ThermalReading {
+  state: 'nominal' | 'fair' | 'serious' | 'critical' | 'unavailable';
+  maxTempC: number | null;
+  /** CPU speed limit in percent (macOS / Windows), null when unknown. */
+  speedLimit: number | null;
+  source: string;
+}
+
+export interface Readings {
+  episodeId: string;
+  stage: StageName;
+  at: number;
+  /** Sum over the stage's process tree, 100 = one core; null on the first sample. */
+  cpuPercent: number | null;
+  threads: number | null;
+  rssBytes: number | null;
+  processes: number;
+  loadAvg: [number, number, number];
+  cpuCount: number;
+  thermal: ThermalReading;
+  /** True while the thermal guard holds the stage paused. */
+  paused: boolean;
+}
+
+export interface Results {
+  episodeId: string;
+  identities: IdentityRow[];
+  screentime: ScreentimeFile | null;
+}
+
+export interface ExportResult {
+  /** Electron: the file the user chose (null when they cancelled). */
+  savedPath: string | null;
+  /** Browser host: the content to download. */
+  fileName: string;
+  content: string | null;
+}
+
+export interface Settings {
+  redisUrl: string | null;
+  thermalLimitC: number | null;
+  theme: 'system' | 'light' | 'dark';
+}
+
+export interface QueueStatus {
+  available: boolean;
+  configured: boolean;
+  reachable: boolean;
+  message: string;
+}
+
+export interface JobInfo {
+  jobId: string;
+  episodeId: string;
+  episode: string;
+  stage: StageName;
+  state: 'waiting' | 'active' | 'completed' | 'failed' | 'cancelled' | 'delayed' | 'unknown';
+  worker: string | null;
+  progress: number | null;
+  logs: string[];
+  error: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+export interface AppInfo {
+  host: 'electron' | 'web';
+  version: string;
+  platform: string;
+  canPickFolder: boolean;
+}
+
+type Req<C extends keyof typeof requestSchemas> = z.infer<(typeof requestSchemas)[C]>;
+
+/** channel -> [request, response] */
+export interface RequestMap {
+  'app:info': [Req<'app:info'>, AppInfo];
+  'library:list': [Req<'library:list'>, EpisodeSummary[]];
+  'library:add': [Req<'library:add'>, AddEpisodesResult];
+  'library:pick': [Req<'library:pick'>, AddEpisodesResult];
+  'library:remove': [Req<'library:remove'>, EpisodeSummary[]];
+  'episode:get': [Req<'episode:get'>, EpisodeDetail];
+  'stage:run': [Req<'stage:run'>, RunStageResult];
+  'stage:cancel': [Req<'stage:cancel'>, { cancelled: boolean }];
+  'results:get': [Req<'results:get'>, Results];
+  'results:edit': [Req<'results:edit'>, Results];
+  'results:export': [Req<'results:export'>, ExportResult];
+  'settings:get': [Req<'settings:get'>, Settings];
+  'settings:set': [Req<'settings:set'>, Settings];
+  'queue:status': [Req<'queue:status'>, QueueStatus];
+  'queue:submit': [Req<'queue:submit'>, JobInfo[]];
+  'queue:list': [Req<'queue:list'>, JobInfo[]];
+  'queue:cancel': [Req<'queue:cancel'>, { cancelled: boolean }];
+}
+export type RequestChannel = keyof RequestMap;
+export type RequestOf<C extends RequestChannel> = RequestMap[C][0];
+export type ResponseOf<C extends RequestChannel> = RequestMap[C][1];
+
+export interface StageProgress {
+  episodeId: string;
+  stage: StageName;
+  framesDone: number;
+  framesTotal: number;
+  fps: number;
+  etaS: number | null;
+  fraction: number;
+}
+
+/** event channel -> payload */
+export interface EventMap {
+  'stage:started': { episodeId: string; stage: StageName; profile: Profile; stride: number | null; cpuThreads: number; device: string };
+  'stage:progress': StageProgress;
+  'stage:log': { episodeId: string; stage: StageName; lines: string[] };
+  'stage:readings': Readings;
+  'stage:ended': RunStageResult;
+  'library:changed': EpisodeSummary[];
+  'queue:job': JobInfo;
+}
+export type EventChannel = keyof EventMap;
+export type EventOf<E extends EventChannel> = EventMap[E];
+
+export const REQUEST_CHANNELS = [
+  'app:info', 'library:list', 'library:add', 'library:pick', 'library:remove', 'episode:get',
+  'stage:run', 'stage:cancel', 'results:get', 'results:edit', 'results:export',
+  'settings:get', 'settings:set', 'queue:status', 'queue:submit', 'queue:list', 'queue:cancel',
+] as const satisfies readonly RequestChannel[];
+
+export const EVENT_CHANNELS = [
+  'stage:started', 'stage:progress', 'stage:log', 'stage:readings', 'stage:ended', 'library:changed', 'queue:job',
+] as const satisfies readonly EventChannel[];
+
+/** Every response crosses the boundary wrapped, so errors arrive as plain messages. */
+export type Wire<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** What the window sees as `window.screentime` (Electron) or builds over a WebSocket (browser). */
+export interface ScreentimeBridge {
+  invoke<C extends RequestChannel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>>;
+  on<E extends EventChannel>(event: E, listener: (payload: EventOf<E>) => void): () => void;
+  /** Absolute path of a dropped file or folder, when the host can know it (Electron). */
+  pathForFile(file: File): string | null;
+  /** URL the window can load an artifact image from (thumbnails). */
+  mediaUrl(episodeId: string, relPath: string): string;
+}
+
+// Compile-time proof that the channel lists above name every channel exactly once.
+type Missing<All, Listed> = Exclude<All, Listed>;
+const allRequestsListed: Missing<RequestChannel, (typeof REQUEST_CHANNELS)[number]> extends never ? true : false = true;
+const allEventsListed: Missing<EventChannel, (typeof EVENT_CHANNELS)[number]> extends never ? true : false = true;
+void allRequestsListed;
+void allEventsListed;

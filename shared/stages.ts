@@ -1,0 +1,48 @@
+// Names and knobs shared by the pipeline, the desktop host, the queue and the window.
+
+export const STAGES = ['detect_track', 'faces_embed', 'cluster', 'screentime'] as const;
+export type StageName = (typeof STAGES)[number];
+
+export const PROFILES = ['low_power', 'balanced', 'performance'] as const;
+export type Profile = (typeof PROFILES)[number];
+export const DEFAULT_PROFILE: Profile = 'balanced';
+
+export const DEVICES = ['cpu'] as const;
+export type Device = (typeof DEVICES)[number];
+
+/** Thread cap the desktop app applies in local mode, whatever the caller asks for (thermal safety). */
+export const LOCAL_MODE_MAX_THREADS = 2;
+/** Default thread cap for queue workers (they run on machines meant for the work). */
+export const WORKER_DEFAULT_THREADS = 4;
+
+export function isStageName(v: unknown): v is StageName {
+  return typeof v === 'string' && (STAGES as readonly string[]).includes(v);
+}
+
+export function isProfile(v: unknown): v is Profile {
+  return typeof v === 'string' && (PROFILES as readonly string[]).includes(v);
+}
+
+/** Stages that come after `stage`: re-running `stage` makes their outputs stale. */
+export function stagesAfter(stage: StageName): StageName[] {
+  return STAGES.slice(STAGES.indexOf(stage) + 1);
+}
+
+/** Exit codes of `screentime stage` / `screentime run` (documented in docs/pipeline.md). */
+export const EXIT = {
+  OK: 0,
+  INTERNAL: 1,
+  USAGE: 2,
+  BAD_INPUT: 3,
+  MODEL: 4,
+  OUTPUT: 5,
+  ALREADY_RUNNING: 6,
+  CANCELLED: 130,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Video container extensions an episode folder may hold. */
+export const VIDEO_EXTENSIONS = ['.mp4', '.mkv', '.mov', '.m4v', '.avi', '.webm'] as const;
+
+/** Name of the artifact folder inside an episode folder. */
+export const ARTIFACT_DIR_NAME = 'screentime';
