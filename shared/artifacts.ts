@@ -11,12 +11,16 @@ export const ARTIFACT_FILES = {
   manifest: 'manifest.json',
   detections: 'detections.jsonl',
   tracks: 'tracks.jsonl',
+  /** Shots between hard cuts, frame-precise (detect_track). */
+  shots: 'shots.jsonl',
   /** Aligned face samples chosen while tracking (raw RGB, see docs/artifacts.md). */
   samples: 'samples.jsonl',
   samplesBin: 'samples.rgb',
   faces: 'faces.jsonl',
   embeddings: 'embeddings.f32',
   prototypes: 'prototypes.f32',
+  /** One line per row of prototypes.f32: which track it is, faces used, thumbnails. */
+  prototypesIndex: 'prototypes.jsonl',
   thumbs: 'thumbs',
   identities: 'identities.json',
   edits: 'edits.json',
@@ -35,6 +39,9 @@ export interface VideoFacts {
   /** Container time of the first decoded frame, seconds (all `ts` are relative to it). */
   start_time_s: number;
   codec: string;
+  /** File size and modification time when probed: a cached probe is reused only while both match. */
+  size_bytes?: number;
+  mtime_ms?: number;
 }
 
 export type StageStatus = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -52,6 +59,13 @@ export interface StageRecord {
   host: string | null;
   stats: Record<string, number | string | boolean | null>;
   error: string | null;
+  /**
+   * config_hash of the outputs now on disk (the last completed run), kept while a re-run is
+   * running or after it failed: outputs are replaced only on success. Absent: nothing completed.
+   */
+  completed_hash?: string | null;
+  /** Identity of the video the stage ran on (name, size, frame count); a different video makes it stale. */
+  video_key?: string;
 }
 
 export interface Manifest {
@@ -106,6 +120,20 @@ export interface FaceRow {
   thumb: string;
 }
 
+/** One line of prototypes.jsonl (faces_embed): row `row` of prototypes.f32 is this track's mean embedding. */
+export interface PrototypeRow {
+  row: number;
+  track_id: number;
+  /** Faces whose embeddings were averaged. */
+  n_faces: number;
+  /** Quality of the best of them (the one in `thumb`). */
+  best_quality: number;
+  /** Relative path of the track's thumbnail under the artifact folder. */
+  thumb: string | null;
+  /** More thumbnails of this track (relative paths), best first. */
+  sample_thumbs: string[];
+}
+
 export interface IdentityRow {
   identity_id: number;
   label: string | null;
@@ -119,6 +147,8 @@ export interface IdentityRow {
   sample_thumbs: string[];
   /** Marked "not a person" / ignored by the user: excluded from screen time. */
   ignored: boolean;
+  /** Cohesion below the review threshold: the identity may mix people (worth a look). */
+  low_cohesion?: boolean;
 }
 
 export interface IdentitiesFile {

@@ -1,0 +1,272 @@
+// `npm run bench`: throughput, memory and real-time factor of the pipeline on this machine, in
+// one run with one thread cap. Prints ONE JSON object on stdout; progress goes to stderr.
+//
+// Input is made here (cached in bench/.work/, gitignored): ../shared/media/episode_gt.mp4
+// re-encoded to 1080p H.264 and looped to N minutes (default 10), plus a 2-minute variant, so
+// peak memory can be compared across lengths (it should stay flat: the stages stream).
+//
+//   node dist/bench/run.js [--minutes N] [--short-minutes M] [--threads T] [--skip-long]
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { execa } from 'execa';
+import { createLineSplitter, parseStageLine, type StageSummaryEvent } from '../shared/progress.js';
+import { STAGES, type StageName } from '../shared/stages.js';
+import { clusterVectors } from '../pipeline/cluster/agglomerative.js';
+import { probeVideo } from '../pipeline/video/probe.js';
+import { ffmpegPath } from '../pipeline/video/ffmpeg-path.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const WORK = path.join(REPO, 'bench', '.work');
+const CLI = path.join(REPO, 'dist', 'pipeline', 'cli', 'main.js');
+const SHARED = process.env.SCREENTIME_SHARED_DIR ?? path.resolve(REPO, '..', 'shared');
+const SOURCE = path.join(process.env.SCREENTIME_MEDIA_DIR ?? path.join(SHARED, 'media'), 'episode_gt.mp4');
+const MODELS = process.env.SCREENTIME_MODELS_DIR ?? path.join(SHARED, 'models');
+
+const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+const r2 = (v: number) => Math.round(v * 100) / 100;
+
+async function ff(args: string[]): Promise<void> {
+  await execa(ffmpegPath(), ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...args], { stdin: 'ignore' });
+}
+
+/** 1080p H.264 copy of the source, then looped (stream copy) to `minutes`. Cached by name. */
+async function makeInput(minutes: number): Promise<string> {
+  mkdirSync(WORK, { recursive: true });
+  const base = path.join(WORK, 'gt_1080p.mp4');
+  if (!existsSync(base)) {
+    log('re-encoding episode_gt.mp4 to 1080p H.264 (once)');
+    const tmp = `${base}.tmp.mp4`;
+    await ff(['-i', SOURCE, '-vf', 'scale=1920:1080:flags=bicubic', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p', '-an', '-threads', '2', tmp]);
+    renameSync(tmp, base);
+  }
+  const dir = path.join(WORK, `episode_${minutes}min`);
+  const file = path.join(dir, `episode_${minutes}min.mp4`);
+  if (!existsSync(file)) {
+    log(`looping to ${minutes} min`);
+    mkdirSync(dir, { recursive: true });
+    const tmp = path.join(WORK, `loop_${minutes}.tmp.mp4`);
+    await ff(['-stream_loop', '-1', '-i', base, '-t', String(minutes * 60), '-c', 'copy', '-an', tmp]);
+    renameSync(tmp, file);
+  }
+  return dir;
+}
+
+/** Sum of VmRSS over a process tree, from /proc (bytes). */
+function treeRss(root: number): number {
+  const kids = new Map<number, number[]>();
+  for (const n of readdirSafe('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const st = readFileSync(`/proc/${n}/stat`, 'utf8');
+      const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+      (kids.get(ppid) ?? kids.set(ppid, []).get(ppid)!).push(Number(n));
+    } catch { /* gone */ }
+  }
+  let total = 0;
+  const q = [root];
+  while (q.length) {
+    const p = q.shift()!;
+    try {
+      const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      if (m) total += Number(m[1]) * 1024;
+    } catch { /* gone */ }
+    q.push(...(kids.get(p) ?? []));
+  }
+  return total;
+}
+
+function readdirSafe(d: string): string[] {
+  try { return readdirSync(d); } catch { return []; }
+}
+
+function vmHwm(pid: number): number | null {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+interface StageRun {
+  stage: StageName;
+  exit_code: number | null;
+  wall_s: number;
+  peak_tree_rss_mb: number;
+  peak_main_hwm_mb: number | null;
+  stats: Record<string, unknown> | null;
+  error: string | null;
+}
+
+async function runStage(stage: StageName, episodeDir: string, outDir: string, threads: number): Promise<StageRun> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [CLI, 'stage', stage, episodeDir, '--json', '--threads', String(threads), '--out', outDir, '--models', MODELS], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let summary: StageSummaryEvent | null = null;
+  let error: string | null = null;
+  let peakTree = 0;
+  let peakHwm: number | null = null;
+  const sample = () => {
+    if (!child.pid) return;
+    peakTree = Math.max(peakTree, treeRss(child.pid));
+    const h = vmHwm(child.pid);
+    if (h !== null) peakHwm = Math.max(peakHwm ?? 0, h);
+  };
+  const timer = setInterval(sample, 200);
+  const split = createLineSplitter((line) => {
+    const e = parseStageLine(line);
+    if (e?.type === 'summary') summary = e;
+    if (e?.type === 'error') error = e.message;
+  });
+  child.stdout.setEncoding('utf8').on('data', (c: string) => split.push(c));
+  let lastErr = '';
+  child.stderr.setEncoding('utf8').on('data', (c: string) => { lastErr = (lastErr + c).slice(-2000); });
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  clearInterval(timer);
+  split.end();
+  const wall = (performance.now() - t0) / 1000;
+  const s = summary as StageSummaryEvent | null;
+  if (code !== 0 && !error) error = lastErr.trim().split('\n').at(-1) ?? `exit ${code}`;
+  return {
+    stage,
+    exit_code: code,
+    wall_s: r2(wall),
+    peak_tree_rss_mb: r2(peakTree / 2 ** 20),
+    peak_main_hwm_mb: peakHwm === null ? null : r2(peakHwm / 2 ** 20),
+    stats: s ? s.stats : null,
+    error,
+  };
+}
+
+async function pipelineOn(episodeDir: string, threads: number, label: string) {
+  const outDir = path.join(WORK, `out_${label}`);
+  rmSync(outDir, { recursive: true, force: true });
+  const runs: StageRun[] = [];
+  for (const stage of STAGES) {
+    log(`${label}: ${stage}`);
+    const r = await runStage(stage, episodeDir, outDir, threads);
+    runs.push(r);
+    log(`${label}: ${stage} exit ${r.exit_code} in ${r.wall_s}s, peak tree RSS ${r.peak_tree_rss_mb} MB${r.error ? `, error: ${r.error}` : ''}`);
+    if (r.exit_code !== 0) break;
+  }
+  return runs;
+}
+
+async function decodeOnly(file: string, threads: number, frames: number) {
+  const t0 = performance.now();
+  await ff(['-threads', String(threads), '-i', file, '-an', '-sn', '-dn', '-vf', 'scale=640:-2:flags=bilinear,format=bgr24', '-f', 'rawvideo', '/dev/null']);
+  const wall = (performance.now() - t0) / 1000;
+  return { wall_s: r2(wall), fps: r2(frames / wall) };
+}
+
+/** 5,000 unit vectors around 60 identities (dlib-like spread), clustered as cluster does. */
+function syntheticCluster(n = 5000, dim = 128, ids = 60) {
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const gauss = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
+  const centres = Array.from({ length: ids }, () => Float32Array.from({ length: dim }, gauss));
+  const v = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    const c = centres[i % ids]!;
+    let norm = 0;
+    for (let d = 0; d < dim; d++) {
+      const x = c[d]! / Math.sqrt(dim) + gauss() * 0.025;
+      v[i * dim + d] = x;
+      norm += x * x;
+    }
+    norm = Math.sqrt(norm);
+    for (let d = 0; d < dim; d++) v[i * dim + d]! /= norm;
+  }
+  const t0 = performance.now();
+  const res = clusterVectors(v, n, dim, { threshold: 0.6 });
+  return { tracks: n, dim, identities_planted: ids, clusters_found: res.k, seconds: r2((performance.now() - t0) / 1000) };
+}
+
+function numStat(stats: Record<string, unknown> | null | undefined, ...keys: string[]): number | null {
+  for (const k of keys) {
+    const v = stats?.[k];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return null;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: { minutes: { type: 'string' }, 'short-minutes': { type: 'string' }, threads: { type: 'string' }, 'skip-long': { type: 'boolean' } },
+  });
+  const minutes = Number(values.minutes ?? 10);
+  const shortMinutes = Number(values['short-minutes'] ?? 2);
+  const threads = Number(values.threads ?? 2);
+  if (!(minutes > 0 && shortMinutes > 0 && threads >= 1)) throw new Error('--minutes, --short-minutes and --threads must be positive');
+  for (const f of [SOURCE, path.join(MODELS, 'yunet_n_dynamic.onnx'), CLI]) {
+    if (!existsSync(f)) throw new Error(`missing ${f} (build with npm run build:node; media and models live in ../shared)`);
+  }
+  const started = performance.now();
+  const longDir = await makeInput(minutes);
+  const shortDir = minutes === shortMinutes ? longDir : await makeInput(shortMinutes);
+  const longVideo = path.join(longDir, `episode_${minutes}min.mp4`);
+  const facts = await probeVideo(longVideo);
+  const shortFacts = await probeVideo(path.join(shortDir, `episode_${shortMinutes}min.mp4`));
+
+  log(`decode-only: ${facts.frame_count} frames of ${facts.width}x${facts.height}`);
+  const decode = await decodeOnly(longVideo, threads, facts.frame_count);
+  log(`decode-only: ${decode.fps} fps`);
+
+  const long = values['skip-long'] ? [] : await pipelineOn(longDir, threads, `${minutes}min`);
+  const short = await pipelineOn(shortDir, threads, `${shortMinutes}min`);
+
+  log('cluster of 5,000 synthetic tracks');
+  const synth = syntheticCluster();
+
+  const by = (runs: StageRun[], s: StageName) => runs.find((r) => r.stage === s);
+  const main = long.length ? long : short;
+  const mainFacts = long.length ? facts : shortFacts;
+  const dt = by(main, 'detect_track');
+  const fe = by(main, 'faces_embed');
+  const cl = by(main, 'cluster');
+  const allOk = main.length === STAGES.length && main.every((r) => r.exit_code === 0);
+  const pipelineWall = main.reduce((a, r) => a + r.wall_s, 0);
+  const dtFps = dt && dt.exit_code === 0 ? mainFacts.frame_count / dt.wall_s : null;
+  const faces = numStat(fe?.stats, 'faces', 'n_faces', 'faces_embedded', 'embeddings');
+  const feMsPerFace = numStat(fe?.stats, 'ms_per_face', 'embed_ms_per_face') ?? (fe && fe.exit_code === 0 && faces ? r2((fe.wall_s * 1000) / faces) : null);
+
+  const result = {
+    machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? null, total_mem_gb: r2(os.totalmem() / 2 ** 30), node: process.version, loadavg_at_start: os.loadavg().map(r2) },
+    threads,
+    input: {
+      long: { minutes, file: path.relative(REPO, longVideo), width: facts.width, height: facts.height, fps: facts.fps, frames: facts.frame_count, bytes: statSync(longVideo).size },
+      short: { minutes: shortMinutes, frames: shortFacts.frame_count },
+    },
+    decode_only: { ...decode, note: 'ffmpeg, every frame, scaled to 640 wide bgr24, -threads same cap, output discarded' },
+    detect_track: dt ? { wall_s: dt.wall_s, fps: dtFps === null ? null : r2(dtFps), ratio_to_decode_only: dtFps === null ? null : r2(dt.wall_s / decode.wall_s), stats: dt.stats, error: dt.error } : null,
+    faces_embed: fe ? { wall_s: fe.wall_s, faces, ms_per_face: feMsPerFace, stats: fe.stats, error: fe.error } : null,
+    cluster: cl ? { wall_s: cl.wall_s, stats: cl.stats, error: cl.error } : null,
+    cluster_synthetic_5000: synth,
+    pipeline: {
+      completed: allOk,
+      wall_s: r2(pipelineWall),
+      video_s: r2(mainFacts.duration_s),
+      realtime_factor: allOk ? r2(mainFacts.duration_s / pipelineWall) : null,
+      note: 'video seconds per wall second over all stages (each a separate process, incl. start-up); >1 is faster than real time',
+    },
+    peak_rss_mb: {
+      note: 'peak of the summed VmRSS of each stage process tree (sampled every 200 ms); main_hwm = VmHWM of the stage process',
+      [`${minutes}min`]: Object.fromEntries(long.map((r) => [r.stage, { tree: r.peak_tree_rss_mb, main_hwm: r.peak_main_hwm_mb }])),
+      [`${shortMinutes}min`]: Object.fromEntries(short.map((r) => [r.stage, { tree: r.peak_tree_rss_mb, main_hwm: r.peak_main_hwm_mb }])),
+    },
+    stages: { [`${minutes}min`]: long, [`${shortMinutes}min`]: short },
+    bench_wall_s: r2((performance.now() - started) / 1000),
+  };
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

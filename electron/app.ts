@@ -1,0 +1,215 @@
+// The Electron adapter: windows, IPC, protocols, dialogs, tray and the app lifetime, wired to the
+// plain-Node core in host/. Everything with logic lives in host/ or in the small modules beside
+// this file; this one only connects them.
+
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  nativeImage,
+  powerMonitor,
+  protocol,
+  session as electronSession,
+  Tray,
+} from 'electron';
+import { createBridge, type Bridge } from '../host/bridge/bridge.js';
+import type { QueuePort, RunnerPort } from '../host/bridge/types.js';
+import { LibraryStore } from '../host/library/store.js';
+import { queueBinding } from '../host/bridge/queue-binding.js';
+import { SettingsStore } from '../host/library/settings.js';
+import { ExternalThermalSource, LocalRunner } from '../host/runner/index.js';
+import { writeFileAtomic } from '../pipeline/runtime/atomic.js';
+import { registerIpc } from './ipc.js';
+import { appProtocolHandler, mediaProtocolHandler } from './protocols.js';
+import { APP_SCHEME, APP_URL, MEDIA_SCHEME, hardenSession, hardenWebContents } from './security.js';
+import { feedThermal } from './thermal.js';
+import { createTray, type TrayController } from './tray.js';
+import { WindowSessions } from './windows.js';
+
+export interface AppOptions {
+  /** Tests inject a runner; the app makes a LocalRunner on the packaged CLI. */
+  runner?: RunnerPort;
+  /** Queue mode, when configured. */
+  queue?: () => QueuePort | null;
+}
+
+export interface AppHandle {
+  bridge: Bridge;
+  runner: RunnerPort;
+  windows: WindowSessions;
+  tray: TrayController | null;
+  createWindow(): BrowserWindow;
+}
+
+/** Where the built parts live: `<app>/dist/...` in development and inside app.asar when packaged. */
+export function appPaths(appPath: string, resourcesPath: string, packaged: boolean) {
+  const dist = path.join(appPath, 'dist');
+  return {
+    dist,
+    renderer: path.join(dist, 'renderer'),
+    preload: path.join(dist, 'electron', 'preload.cjs'),
+    cli: path.join(dist, 'pipeline', 'cli', 'main.js'),
+    // Icons are shipped as extra resources in a package, read from build/ in development.
+    icons: packaged ? path.join(resourcesPath, 'icons') : path.join(appPath, 'build', 'icons'),
+    models: packaged ? path.join(resourcesPath, 'models') : null,
+  };
+}
+
+// Before 'ready': the schemes our window and its images are served from.
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } },
+  { scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
+
+export async function startApp(options: AppOptions = {}): Promise<AppHandle | null> {
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return null;
+  }
+  // Linux taskbar progress needs the .desktop file name to match (electron-builder installs
+  // screentime.desktop). setDesktopName exists on Linux but is not in electron.d.ts; package.json
+  // "desktopName" is the documented twin.
+  (app as typeof app & { setDesktopName?: (name: string) => void }).setDesktopName?.('screentime.desktop');
+  await app.whenReady();
+
+  const paths = appPaths(app.getAppPath(), process.resourcesPath, app.isPackaged);
+  const dataDir = app.getPath('userData');
+  const settings = new SettingsStore(dataDir);
+  const library = new LibraryStore(dataDir);
+
+  let thermal: ExternalThermalSource | undefined;
+  if (process.platform === 'darwin' || process.platform === 'win32') {
+    thermal = new ExternalThermalSource('electron');
+    feedThermal(powerMonitor, thermal, process.platform);
+  }
+  const runner: RunnerPort =
+    options.runner ??
+    new LocalRunner({
+      cliPath: paths.cli,
+      // The stage CLI runs on Electron's own Node: no separate Node install on the user's machine.
+      node: { command: process.execPath, argsPrefix: [], env: { ELECTRON_RUN_AS_NODE: '1' } },
+      thermal,
+      thermalLimitC: () => settings.get().thermalLimitC,
+      env: paths.models && existsSync(paths.models) ? { SCREENTIME_MODELS_DIR: paths.models } : {},
+    });
+
+  const binding = options.queue ? null : queueBinding(settings);
+  let windows: WindowSessions;
+  const windowFor = (sessionId: string) => windows.windowOf(sessionId);
+  const bridge = createBridge({
+    host: 'electron',
+    version: app.getVersion(),
+    platform: process.platform,
+    library,
+    settings,
+    runner,
+    queue: options.queue ?? binding!.queue,
+    pickPaths: async (session) => {
+      const win = windowFor(session.id);
+      const opts = { title: 'Add episode folders', properties: ['openDirectory', 'multiSelections'] as Array<'openDirectory' | 'multiSelections'> };
+      const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
+      return r.canceled ? null : r.filePaths;
+    },
+    saveExport: async (session, fileName, content) => {
+      const win = windowFor(session.id);
+      const ext = path.extname(fileName).slice(1);
+      const opts = { defaultPath: path.join(app.getPath('documents'), fileName), filters: [{ name: ext.toUpperCase(), extensions: [ext] }] };
+      const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
+      if (r.canceled || !r.filePath) return null;
+      writeFileAtomic(r.filePath, content);
+      return r.filePath;
+    },
+  });
+  windows = new WindowSessions(bridge);
+
+  hardenSession(electronSession.defaultSession);
+  app.on('web-contents-created', (_e, wc) => hardenWebContents(wc));
+  protocol.handle(APP_SCHEME, appProtocolHandler(paths.renderer));
+  protocol.handle(MEDIA_SCHEME, mediaProtocolHandler(library));
+  registerIpc(ipcMain, bridge, windows);
+
+  const iconFile = (name: string) => path.join(paths.icons, name);
+  const createWindow = (): BrowserWindow => {
+    const win = new BrowserWindow({
+      width: 1280,
+      height: 820,
+      minWidth: 900,
+      minHeight: 600,
+      show: false,
+      title: 'Screentime',
+      icon: iconFile('256x256.png'),
+      webPreferences: {
+        preload: paths.preload,
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        nodeIntegrationInWorker: false,
+        webSecurity: true,
+        allowRunningInsecureContent: false,
+        webviewTag: false,
+        navigateOnDragDrop: false,
+        spellcheck: false,
+      },
+    });
+    windows.attach(win);
+    win.once('ready-to-show', () => win.show());
+    void win.loadURL(APP_URL);
+    return win;
+  };
+  const showWindow = () => {
+    const win = windows.windows().find((w) => !w.isDestroyed()) ?? createWindow();
+    if (win.isMinimized()) win.restore();
+    win.show();
+    win.focus();
+  };
+
+  createWindow();
+
+  let tray: TrayController | null = null;
+  try {
+    tray = createTray({
+      Tray,
+      Menu,
+      icon: nativeImage.createFromPath(iconFile(process.platform === 'darwin' ? 'trayTemplate.png' : 'tray.png')),
+      runner,
+      windows: () => windows.windows(),
+      nameOf: (id) => (library.has(id) ? library.get(id).name : id),
+      showWindow,
+      quit: () => app.quit(),
+    });
+  } catch {
+    /* no tray on this desktop (some Linux sessions): the window still shows progress */
+  }
+
+  app.on('second-instance', showWindow);
+  app.on('activate', showWindow);
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  // Quitting kills every stage tree first; the quit resumes once they are gone.
+  let shutDown = false;
+  let shuttingDown: Promise<void> | null = null;
+  const shutdown = () =>
+    (shuttingDown ??= runner
+      .shutdown()
+      .catch(() => undefined)
+      .then(() => binding?.close())
+      .finally(() => {
+        shutDown = true;
+        tray?.destroy();
+        bridge.dispose();
+      }));
+  app.on('before-quit', () => void shutdown());
+  app.on('will-quit', (event) => {
+    if (shutDown) return;
+    event.preventDefault();
+    void shutdown().then(() => app.quit());
+  });
+
+  return { bridge, runner, windows, tray, createWindow };
+}

@@ -1,0 +1,63 @@
+// The two custom schemes, as plain Request -> Response functions so they can be tested
+// without Electron: app:// serves the built window, screentime-media:// serves only images
+// inside the artifact folder of an episode in the library.
+
+import { readFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import type { LibraryStore } from '../host/library/store.js';
+import { resolveMedia } from '../host/library/media.js';
+import { contentTypeOf, staticFile } from '../host/web/static.js';
+import { APP_HOST, ELECTRON_CSP } from './security.js';
+
+const notFound = () => new Response('Not found', { status: 404, headers: { 'Content-Type': 'text/plain' } });
+
+export function appProtocolHandler(rendererDir: string): (req: Request) => Promise<Response> {
+  return async (req) => {
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return notFound();
+    }
+    if (url.host !== APP_HOST || req.method !== 'GET') return notFound();
+    const file = staticFile(rendererDir, url.pathname);
+    if (!file) return notFound();
+    try {
+      if (!statSync(file).isFile()) return notFound();
+      const body = await readFile(file);
+      return new Response(body, {
+        status: 200,
+        headers: { 'Content-Type': contentTypeOf(file), 'Content-Security-Policy': ELECTRON_CSP, 'X-Content-Type-Options': 'nosniff' },
+      });
+    } catch {
+      return notFound();
+    }
+  };
+}
+
+export function mediaProtocolHandler(library: LibraryStore): (req: Request) => Promise<Response> {
+  return async (req) => {
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return notFound();
+    }
+    if (url.host !== 'media' || req.method !== 'GET') return notFound();
+    const [episodeId = '', ...rest] = url.pathname.replace(/^\//, '').split('/');
+    let rel: string;
+    try {
+      rel = rest.map((p) => decodeURIComponent(p)).join('/');
+    } catch {
+      return notFound();
+    }
+    const m = resolveMedia(library, episodeId, rel);
+    if (!m.ok) return notFound();
+    try {
+      const body = await readFile(m.file);
+      return new Response(body, { status: 200, headers: { 'Content-Type': m.contentType, 'X-Content-Type-Options': 'nosniff' } });
+    } catch {
+      return notFound();
+    }
+  };
+}

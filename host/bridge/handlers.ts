@@ -1,0 +1,138 @@
+// One function per request channel of shared/ipc.ts RequestMap. Requests arrive here already
+// validated (dispatch.ts); episode ids are looked up in the library, so only episodes the user
+// added can be read, run, edited or exported (the allowlist).
+
+import type { AddEpisodesResult, JobInfo, QueueStatus, RequestChannel, RequestOf, ResponseOf } from '../../shared/ipc.js';
+import { applyEdit } from '../../pipeline/review/edits.js';
+import { episodeDetail, exportContent, listEpisodes, readResults, summarize } from '../library/episodes.js';
+import type { LibraryEntry } from '../library/store.js';
+import type { BridgeContext, QueuePort, Session } from './types.js';
+
+export type Handler<C extends RequestChannel> = (ctx: BridgeContext, session: Session, request: RequestOf<C>) => Promise<ResponseOf<C>>;
+export type Handlers = { [C in RequestChannel]: Handler<C> };
+
+export const QUEUE_NOT_CONFIGURED = 'Queue mode is not configured: set a Redis URL in Settings';
+export const PICK_UNAVAILABLE = 'Folder picking is only available in the desktop app: type or paste the folder path instead';
+
+async function broadcastLibrary(ctx: BridgeContext): Promise<void> {
+  const list = await listEpisodes(ctx.library, ctx.runner.active());
+  for (const s of ctx.sessions()) s.send('library:changed', list);
+}
+
+async function addPaths(ctx: BridgeContext, paths: string[]): Promise<AddEpisodesResult> {
+  const { added, rejected } = await ctx.library.add(paths);
+  const active = ctx.runner.active();
+  const summaries = [];
+  for (const e of added) summaries.push(await summarize(ctx.library, e, active));
+  if (added.length) await broadcastLibrary(ctx);
+  return { added: summaries, rejected };
+}
+
+function queueOrThrow(ctx: BridgeContext): QueuePort {
+  const q = ctx.queue?.() ?? null;
+  if (!q) throw new Error(QUEUE_NOT_CONFIGURED);
+  return q;
+}
+
+function entry(ctx: BridgeContext, episodeId: string): LibraryEntry {
+  return ctx.library.get(episodeId);
+}
+
+export const handlers: Handlers = {
+  'app:info': async (ctx) => ({ host: ctx.host, version: ctx.version, platform: ctx.platform, canPickFolder: !!ctx.pickPaths }),
+
+  'library:list': async (ctx) => listEpisodes(ctx.library, ctx.runner.active()),
+
+  'library:add': async (ctx, _s, req) => addPaths(ctx, req.paths),
+
+  'library:pick': async (ctx, session) => {
+    if (!ctx.pickPaths) throw new Error(PICK_UNAVAILABLE);
+    const paths = await ctx.pickPaths(session);
+    if (!paths || paths.length === 0) return { added: [], rejected: [] };
+    return addPaths(ctx, paths);
+  },
+
+  'library:remove': async (ctx, _s, req) => {
+    if (ctx.runner.active().some((r) => r.episodeId === req.episodeId)) {
+      throw new Error(`${entry(ctx, req.episodeId).name} has a stage running: cancel it before removing the episode`);
+    }
+    await ctx.library.remove(req.episodeId);
+    const list = await listEpisodes(ctx.library, ctx.runner.active());
+    for (const s of ctx.sessions()) s.send('library:changed', list);
+    return list;
+  },
+
+  'episode:get': async (ctx, _s, req) => episodeDetail(ctx.library, req.episodeId, ctx.runner.active()),
+
+  'stage:run': async (ctx, session, req) => {
+    const e = entry(ctx, req.episodeId);
+    // The session id ties the run to this window: endSession() on close/reload kills it.
+    const result = await ctx.runner.run(
+      {
+        episodeId: e.episodeId,
+        episodeDir: e.dir,
+        outDir: e.outDir,
+        stage: req.stage,
+        profile: req.profile,
+        stride: req.stride,
+        device: req.device,
+        threads: req.threads,
+        timeoutS: req.timeoutS,
+        sessionId: session.id,
+        episodeName: e.name,
+      },
+      (ev) => session.send(ev.event, ev.payload),
+    );
+    await broadcastLibrary(ctx).catch(() => undefined);
+    return result;
+  },
+
+  'stage:cancel': async (ctx, _s, req) => {
+    entry(ctx, req.episodeId);
+    return { cancelled: Boolean(await ctx.runner.cancel(req.episodeId, req.stage)) };
+  },
+
+  'results:get': async (ctx, _s, req) => readResults(ctx.library, req.episodeId),
+
+  'results:edit': async (ctx, _s, req) => {
+    const e = entry(ctx, req.episodeId);
+    if (ctx.runner.active().some((r) => r.episodeId === e.episodeId && (r.stage === 'cluster' || r.stage === 'screentime'))) {
+      throw new Error(`${e.name}: wait until the running stage ends before editing`);
+    }
+    await applyEdit(e.outDir, req.edit);
+    return readResults(ctx.library, req.episodeId);
+  },
+
+  'results:export': async (ctx, session, req) => {
+    const e = entry(ctx, req.episodeId);
+    const { fileName, content } = exportContent(e, readResults(ctx.library, req.episodeId), req.format);
+    if (ctx.saveExport) {
+      const savedPath = await ctx.saveExport(session, fileName, content);
+      return { savedPath, fileName, content: null };
+    }
+    return { savedPath: null, fileName, content };
+  },
+
+  'settings:get': async (ctx) => ctx.settings.get(),
+
+  'settings:set': async (ctx, _s, req) => ctx.settings.set(req),
+
+  'queue:status': async (ctx): Promise<QueueStatus> => {
+    const q = ctx.queue?.() ?? null;
+    if (!q) return { available: false, configured: false, reachable: false, message: QUEUE_NOT_CONFIGURED };
+    return q.status();
+  },
+
+  'queue:submit': async (ctx, _s, req): Promise<JobInfo[]> => {
+    const q = queueOrThrow(ctx);
+    const e = entry(ctx, req.episodeId);
+    return q.submit({ episodeId: e.episodeId, episodeDir: e.dir, outDir: e.outDir, episodeName: e.name, stages: req.stages, profile: req.profile, stride: req.stride });
+  },
+
+  'queue:list': async (ctx) => queueOrThrow(ctx).list(),
+
+  'queue:cancel': async (ctx, _s, req) => {
+    const r = await queueOrThrow(ctx).cancel(req.jobId);
+    return { cancelled: typeof r === 'boolean' ? r : r.cancelled };
+  },
+};

@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisMissing, startTestRedis, type TestRedis } from '../../queue/test-redis.js';
+import { LibraryStore } from '../library/store.js';
+import { SettingsStore } from '../library/settings.js';
+import { createBridge } from './bridge.js';
+import { queueBinding } from './queue-binding.js';
+import type { RunnerPort } from './types.js';
+
+const idle: RunnerPort = {
+  run: async () => { throw new Error('no stages here'); },
+  cancel: () => false,
+  endSession: () => undefined,
+  shutdown: async () => undefined,
+  active: () => [],
+  onActivityChange: () => () => undefined,
+};
+
+const why = redisMissing();
+describe('queue mode through the bridge', () => {
+  let redis: TestRedis | null = null;
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'screentime-qb-'));
+  beforeAll(async () => {
+    if (!why) redis = await startTestRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it.skipIf(why)(`is off without a Redis URL and talks to Redis once one is set ${why ?? ''}`, async () => {
+    const settings = new SettingsStore(dataDir);
+    const binding = queueBinding(settings);
+    const bridge = createBridge({ host: 'web', version: 't', platform: 'linux', library: new LibraryStore(dataDir), settings, runner: idle, queue: binding.queue });
+    const s = bridge.openSession(() => undefined);
+    expect(await bridge.dispatch(s, 'queue:status', undefined)).toMatchObject({ ok: true, value: { configured: false, message: 'Queue mode is not configured: set a Redis URL in Settings' } });
+    expect(await bridge.dispatch(s, 'settings:set', { redisUrl: redis!.url })).toMatchObject({ ok: true });
+    const st = await bridge.dispatch(s, 'queue:status', undefined);
+    expect(st).toMatchObject({ ok: true, value: { configured: true, reachable: true } });
+    expect(await bridge.dispatch(s, 'queue:list', undefined)).toEqual({ ok: true, value: [] });
+    // A job for an episode that is not in the library never reaches the queue.
+    expect(await bridge.dispatch(s, 'queue:submit', { episodeId: '0123456789abcdef', stages: ['cluster'], profile: 'balanced' })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^Unknown episode/),
+    });
+    expect(await bridge.dispatch(s, 'settings:set', { redisUrl: null })).toMatchObject({ ok: true });
+    expect(await bridge.dispatch(s, 'queue:list', undefined)).toEqual({ ok: false, error: 'Queue mode is not configured: set a Redis URL in Settings' });
+    bridge.dispose();
+    await binding.close();
+  });
+});

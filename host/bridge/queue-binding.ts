@@ -1,0 +1,61 @@
+// Queue mode behind the optional QueuePort: the bridge sees a queue only while Settings hold a
+// Redis URL, and the queue module (BullMQ, ioredis) is loaded only then. Without a URL every
+// queue channel answers "Queue mode is not configured".
+
+import type { JobInfo } from '../../shared/ipc.js';
+import type { SettingsStore } from '../library/settings.js';
+import type { QueuePort, QueueSubmitRequest } from './types.js';
+
+/** The part of queue/service.ts QueueService used here. */
+export interface QueueServiceLike {
+  configure(redisUrl: string | null): Promise<void>;
+  status(): ReturnType<QueuePort['status']>;
+  submit(req: { episodeId: string; episodeDir: string; stages: QueueSubmitRequest['stages']; profile: QueueSubmitRequest['profile']; stride?: number | null }): Promise<JobInfo[]>;
+  list(): Promise<JobInfo[]>;
+  cancel(jobId: string): Promise<{ cancelled: boolean }>;
+  onJob(listener: (job: JobInfo) => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface QueueBinding {
+  queue: () => QueuePort | null;
+  close(): Promise<void>;
+}
+
+const loadService = async (): Promise<QueueServiceLike> => new (await import('../../queue/service.js')).QueueService();
+
+export function queueBinding(settings: SettingsStore, load: () => Promise<QueueServiceLike> = loadService): QueueBinding {
+  let service: Promise<QueueServiceLike> | null = null;
+  const get = async (): Promise<QueueServiceLike> => {
+    service ??= load();
+    const s = await service;
+    // Follows the Settings: a changed URL reconnects, the same URL is a no-op.
+    await s.configure(settings.get().redisUrl);
+    return s;
+  };
+  const port: QueuePort = {
+    status: async () => (await get()).status(),
+    submit: async (req) => (await get()).submit({ episodeId: req.episodeId, episodeDir: req.episodeDir, stages: req.stages, profile: req.profile, stride: req.stride }),
+    list: async () => (await get()).list(),
+    cancel: async (jobId) => (await get()).cancel(jobId),
+    onJob(listener) {
+      let off: (() => void) | null = null;
+      let stopped = false;
+      void get()
+        .then((s) => {
+          if (!stopped) off = s.onJob(listener);
+        })
+        .catch(() => undefined);
+      return () => {
+        stopped = true;
+        off?.();
+      };
+    },
+  };
+  return {
+    queue: () => (settings.get().redisUrl ? port : null),
+    async close() {
+      if (service) await (await service).close().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,50 @@
+// TreeSampler against real processes: a Node parent with a busy child (one core of work).
+
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { listTree, killTree } from '../runner/process-tree.js';
+import { TreeSampler, countThreads } from './tree-sampler.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const BUSY = `
+const { spawn } = require('node:child_process');
+spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'inherit' });
+setInterval(() => {}, 1000);
+`;
+
+let root: number | null = null;
+afterEach(async () => {
+  if (root !== null) await killTree(root, { graceMs: 200 });
+  root = null;
+});
+
+describe('TreeSampler', () => {
+  it('first sample of a pid is left out (null), then the tree sums to about one busy core', async () => {
+    const parent = spawn(process.execPath, ['-e', BUSY], { stdio: 'ignore', detached: true });
+    root = parent.pid!;
+    let pids: number[] = [];
+    for (let i = 0; i < 40 && pids.length < 2; i++) {
+      await sleep(50);
+      pids = await listTree(root);
+    }
+    expect(pids).toHaveLength(2);
+    const sampler = new TreeSampler();
+    const first = await sampler.sample(pids);
+    expect(first.cpuPercent).toBeNull();
+    expect(first.processes).toBe(2);
+    expect(first.threads).toBeGreaterThanOrEqual(2 * 5); // each Node has its V8 / libuv threads
+    expect(first.rssBytes).toBeGreaterThan(20_000_000);
+    await sleep(1500);
+    const second = await sampler.sample(pids);
+    // One spinning thread: about 100 %, less when other work shares this 2-core machine.
+    expect(second.cpuPercent).toBeGreaterThan(25);
+    expect(second.cpuPercent).toBeLessThan(125);
+  });
+
+  it('a pid that is gone is simply not counted', async () => {
+    const sampler = new TreeSampler();
+    const s = await sampler.sample([2 ** 22 + 12345]);
+    expect(s).toEqual({ pids: [], cpuPercent: null, threads: null, rssBytes: null, processes: 0 });
+    expect(await countThreads([])).toBeNull();
+  });
+});

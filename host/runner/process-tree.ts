@@ -1,0 +1,319 @@
+// Owning a stage's whole process tree: start it as a process-group leader, list it, pause it,
+// and kill every process in it (the stage's own children such as ffmpeg included).
+//
+// Why a process group: killing only the direct child leaves its children running (measured
+// here: a SIGKILLed Node child left its ffmpeg alive). A group signal reaches every member at
+// once, even members already re-parented to PID 1 after the stage itself died.
+
+import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+
+const IS_WIN = process.platform === 'win32';
+const IS_LINUX = process.platform === 'linux';
+
+/** Below-normal priority: nice 10 on POSIX, BELOW_NORMAL_PRIORITY_CLASS on Windows (same constant). */
+export const STAGE_PRIORITY = os.constants.priority.PRIORITY_BELOW_NORMAL;
+
+export interface SpawnGroupOptions {
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/**
+ * Starts `command args` as the leader of a new process group, stdin/stdout/stderr piped.
+ * stdin stays open for the stage's whole life: the stage exits when it closes, which is how it
+ * dies when this process is killed outright (the kernel closes our end of the pipe).
+ */
+export function spawnGroup(command: string, args: string[], opts: SpawnGroupOptions): ChildProcessWithoutNullStreams {
+  const child = spawn(command, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    // POSIX: setsid() -> the child leads its own group (pgid = pid). Windows: detached would
+    // open a console window; taskkill /T walks the tree there instead.
+    detached: !IS_WIN,
+    windowsHide: true,
+    shell: false,
+  });
+  if (child.pid !== undefined) {
+    // Right after spawn, before the stage starts its own children, so they inherit it.
+    setPriorityQuiet(child.pid, STAGE_PRIORITY);
+  }
+  // A write to a stage that already exited must not crash the host.
+  child.stdin.on('error', () => {});
+  return child;
+}
+
+function setPriorityQuiet(pid: number, prio: number): void {
+  try {
+    os.setPriority(pid, prio);
+  } catch {
+    /* exited already, or not allowed: priority is a courtesy, the thread cap is the guarantee */
+  }
+}
+
+/**
+ * Linux sets nice per thread; threads the stage made before setPriority ran keep the old value.
+ * Called each readings tick: lowers every thread of the tree that is still above STAGE_PRIORITY.
+ */
+export function reniceTree(pids: number[]): number {
+  if (!IS_LINUX) {
+    for (const pid of pids) if (safeGetPriority(pid) < STAGE_PRIORITY) setPriorityQuiet(pid, STAGE_PRIORITY);
+    return 0;
+  }
+  let changed = 0;
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tids) {
+      const tid = Number(t);
+      if (safeGetPriority(tid) < STAGE_PRIORITY) {
+        setPriorityQuiet(tid, STAGE_PRIORITY);
+        changed++;
+      }
+    }
+  }
+  return changed;
+}
+
+function safeGetPriority(pid: number): number {
+  try {
+    return os.getPriority(pid);
+  } catch {
+    return STAGE_PRIORITY;
+  }
+}
+
+/** One line of /proc/<pid>/stat, parsed: the comm field may hold spaces and parentheses. */
+export function parseProcStat(stat: string): { ppid: number; pgid: number; state: string } | null {
+  const close = stat.lastIndexOf(')');
+  if (close < 0) return null;
+  const rest = stat.slice(close + 2).split(' ');
+  const ppid = Number(rest[1]);
+  const pgid = Number(rest[2]);
+  if (!Number.isInteger(ppid) || !Number.isInteger(pgid)) return null;
+  return { state: rest[0] ?? '?', ppid, pgid };
+}
+
+interface ProcRow {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  state: string;
+}
+
+function linuxTable(): ProcRow[] {
+  const rows: ProcRow[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const p = parseProcStat(readFileSync(`/proc/${name}/stat`, 'utf8'));
+      if (p) rows.push({ pid: Number(name), ...p });
+    } catch {
+      /* exited while we looked */
+    }
+  }
+  return rows;
+}
+
+function execText(file: string, args: string[], timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: timeoutMs, windowsHide: true, maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
+      resolve(err ? '' : String(stdout));
+    });
+  });
+}
+
+/** Parses `pid ppid` lines (ps output, or PowerShell's) into rows. */
+export function parsePidPpid(text: string): Array<{ pid: number; ppid: number }> {
+  const out: Array<{ pid: number; ppid: number }> = [];
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(line);
+    if (m) out.push({ pid: Number(m[1]), ppid: Number(m[2]) });
+  }
+  return out;
+}
+
+/** Breadth-first descendants of root in a (pid, ppid) table, root first. Pure. */
+export function treeFromTable(root: number, rows: Array<{ pid: number; ppid: number }>): number[] {
+  const kids = new Map<number, number[]>();
+  for (const r of rows) {
+    if (r.pid === r.ppid) continue;
+    const list = kids.get(r.ppid);
+    if (list) list.push(r.pid);
+    else kids.set(r.ppid, [r.pid]);
+  }
+  const out = [root];
+  const seen = new Set(out);
+  for (let i = 0; i < out.length; i++) {
+    for (const c of kids.get(out[i]!) ?? []) {
+      if (!seen.has(c)) {
+        seen.add(c);
+        out.push(c);
+      }
+    }
+  }
+  return out;
+}
+
+function isDeadState(state: string): boolean {
+  return state === 'Z' || state === 'X' || state === 'x';
+}
+
+/**
+ * The live processes of the tree rooted at `pid` (root first; empty when the root is gone).
+ * On Linux it also includes members of the root's process group that were re-parented away
+ * (the root died first), because those are still ours.
+ */
+export async function listTree(pid: number): Promise<number[]> {
+  if (IS_LINUX) return listTreeLinuxSync(pid);
+  if (IS_WIN) {
+    const text = await execText('powershell.exe', [
+      '-NoProfile',
+      '-NonInteractive',
+      '-Command',
+      'Get-CimInstance Win32_Process | ForEach-Object { "$($_.ProcessId) $($_.ParentProcessId)" }',
+    ]);
+    const rows = parsePidPpid(text);
+    if (!rows.some((r) => r.pid === pid)) return [];
+    return treeFromTable(pid, rows);
+  }
+  const text = await execText('ps', ['-A', '-o', 'pid=,ppid=']);
+  const rows = parsePidPpid(text);
+  if (!rows.some((r) => r.pid === pid)) return [];
+  return treeFromTable(pid, rows);
+}
+
+export function listTreeLinuxSync(pid: number, pgid: number = pid): number[] {
+  const rows = linuxTable().filter((r) => !isDeadState(r.state));
+  const tree = rows.some((r) => r.pid === pid) ? treeFromTable(pid, rows) : [];
+  const seen = new Set(tree);
+  for (const r of rows) {
+    if (r.pgid === pgid && !seen.has(r.pid)) {
+      // Re-parented members of the group, and their own descendants.
+      for (const p of treeFromTable(r.pid, rows)) {
+        if (!seen.has(p)) {
+          seen.add(p);
+          tree.push(p);
+        }
+      }
+    }
+  }
+  return tree;
+}
+
+/** True when pid no longer runs. Linux reads /proc State (a zombie counts as gone: PID 1 reaps late). */
+export function isProcessGone(pid: number): boolean {
+  if (IS_LINUX) {
+    try {
+      const m = /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return !m || isDeadState(m[1]!);
+    } catch {
+      return true;
+    }
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+function signalQuiet(target: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(target, sig);
+  } catch {
+    /* ESRCH: already gone; EPERM: not ours */
+  }
+}
+
+/** Sends a signal to the group led by pgid and to each listed pid (members that left the group). */
+export function signalTree(pgid: number, pids: number[], sig: NodeJS.Signals): void {
+  if (IS_WIN) return;
+  signalQuiet(-pgid, sig);
+  for (const p of pids) signalQuiet(p, sig);
+}
+
+export interface KillTreeResult {
+  /** Pids seen in the tree when the kill began. */
+  pids: number[];
+  /** Whether SIGKILL was needed after the grace period. */
+  forced: boolean;
+  /** Pids still alive when we gave up (should be empty). */
+  survivors: number[];
+  ms: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Kills the whole tree rooted at pid (a group leader from spawnGroup): SIGTERM (+SIGCONT, so a
+ * tree paused by the thermal guard can act on it), then SIGKILL after `graceMs` (<= 1500) for
+ * whatever is left, then a /proc walk for stragglers. Windows: taskkill /T /F.
+ */
+export async function killTree(pid: number, opts: { graceMs?: number; knownPids?: number[] } = {}): Promise<KillTreeResult> {
+  const t0 = Date.now();
+  const grace = Math.min(Math.max(opts.graceMs ?? 1200, 0), 1500);
+  if (IS_WIN) {
+    const pids = await listTree(pid);
+    await execText('taskkill', ['/T', '/F', '/PID', String(pid)], 10_000);
+    return { pids, forced: true, survivors: pids.filter((p) => !isProcessGone(p)), ms: Date.now() - t0 };
+  }
+  const snapshot = new Set<number>([pid, ...(opts.knownPids ?? []), ...(await listTree(pid))]);
+  const pids = [...snapshot];
+  signalTree(pid, pids, 'SIGTERM');
+  signalTree(pid, pids, 'SIGCONT');
+  const alive = () => {
+    // Fresh look each time: the stage may have started a child between snapshot and signal.
+    if (IS_LINUX) for (const p of listTreeLinuxSync(pid)) snapshot.add(p);
+    return [...snapshot].filter((p) => !isProcessGone(p));
+  };
+  const termEnd = Date.now() + grace;
+  while (Date.now() < termEnd) {
+    if (alive().length === 0) return { pids, forced: false, survivors: [], ms: Date.now() - t0 };
+    await sleep(25);
+  }
+  let forced = false;
+  const killEnd = Date.now() + 2000;
+  for (;;) {
+    const left = alive();
+    if (left.length === 0) break;
+    forced = true;
+    signalTree(pid, left, 'SIGKILL');
+    if (Date.now() > killEnd) break;
+    await sleep(25);
+  }
+  return { pids, forced, survivors: alive(), ms: Date.now() - t0 };
+}
+
+/**
+ * SIGSTOP to the whole tree (the thermal guard). Returns false where the platform has no way to
+ * suspend a tree from here (Windows).
+ */
+export async function pauseTree(pid: number): Promise<boolean> {
+  if (IS_WIN) return false;
+  signalTree(pid, await listTree(pid), 'SIGSTOP');
+  return true;
+}
+
+/** SIGCONT to the whole tree. */
+export async function resumeTree(pid: number): Promise<boolean> {
+  if (IS_WIN) return false;
+  signalTree(pid, await listTree(pid), 'SIGCONT');
+  return true;
+}
+
+/**
+ * Last resort when this process is exiting (process 'exit' handler: synchronous only): SIGKILL
+ * to each group. The stages would also notice their stdin closing, this just does not wait.
+ */
+export function killGroupsSync(pgids: number[]): void {
+  if (IS_WIN) return;
+  for (const g of pgids) signalQuiet(-g, 'SIGKILL');
+}

@@ -1,0 +1,234 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode } from '../../test-support/shared-data.js';
+import { descendants, isGone, waitGone } from '../../test-support/proc.js';
+import type { ActiveRun } from '../runner/types.js';
+import type { RunnerPort } from '../bridge/types.js';
+import { parseClientMessage } from './protocol.js';
+import { parseCliArgs, staticFile, startWebHost, tokenMatches, type WebHost } from './serve.js';
+
+interface Conn {
+  ws: WebSocket;
+  request(channel: unknown, request?: unknown): Promise<{ ok: boolean; value?: unknown; error?: string }>;
+  raw(text: string): Promise<{ id: number | null; response: { ok: boolean; error?: string } }>;
+  events: Array<{ event: string; payload: unknown }>;
+  waitEvent(name: string, timeoutMs: number): Promise<unknown>;
+}
+
+function connect(url: string, origin?: string): Promise<Conn> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, origin ? { origin } : {});
+    let next = 1;
+    const pending = new Map<number | null, (m: never) => void>();
+    const events: Array<{ event: string; payload: unknown }> = [];
+    const waiters: Array<{ name: string; resolve: (p: unknown) => void }> = [];
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString()) as { id?: number | null; response?: unknown; event?: string; payload?: unknown };
+      if (m.event) {
+        events.push({ event: m.event, payload: m.payload });
+        for (const w of waiters.splice(0)) if (w.name === m.event) w.resolve(m.payload);
+        else waiters.push(w);
+        return;
+      }
+      const cb = pending.get(m.id ?? null);
+      pending.delete(m.id ?? null);
+      cb?.(m as never);
+    });
+    ws.once('open', () =>
+      resolve({
+        ws,
+        events,
+        request(channel, request) {
+          const id = next++;
+          return new Promise((res) => {
+            pending.set(id, ((m: { response: { ok: boolean } }) => res(m.response)) as never);
+            ws.send(JSON.stringify({ id, channel, request }));
+          });
+        },
+        raw(text) {
+          return new Promise((res) => {
+            pending.set(null, res as never);
+            ws.send(text);
+          });
+        },
+        waitEvent(name, timeoutMs) {
+          const seen = events.find((e) => e.event === name);
+          if (seen) return Promise.resolve(seen.payload);
+          return new Promise((res, rej) => {
+            const t = setTimeout(() => rej(new Error(`no ${name} event in ${timeoutMs} ms`)), timeoutMs);
+            waiters.push({ name, resolve: (p) => { clearTimeout(t); res(p); } });
+          });
+        },
+      }),
+    );
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
+}
+
+function idleRunner(): RunnerPort & { ended: string[] } {
+  const ended: string[] = [];
+  return {
+    ended,
+    run: async () => { throw new Error('no stages in this test'); },
+    cancel: () => false,
+    endSession: (id: string) => void ended.push(id),
+    shutdown: async () => undefined,
+    active: (): ActiveRun[] => [],
+    onActivityChange: () => () => undefined,
+  };
+}
+
+describe('pure helpers', () => {
+  it('parses client messages without throwing', () => {
+    expect(parseClientMessage('{')).toEqual({ ok: false, id: null, error: 'Bad message: not JSON' });
+    expect(parseClientMessage('[1]')).toEqual({ ok: false, id: null, error: 'Bad message: expected an object {id, channel, request}' });
+    expect(parseClientMessage('{"id":"1","channel":"app:info"}')).toEqual({ ok: false, id: null, error: 'Bad message: id must be a non-negative integer' });
+    expect(parseClientMessage('{"id":3,"channel":7}')).toEqual({ ok: false, id: 3, error: 'Bad message: channel must be a string' });
+    expect(parseClientMessage('{"id":3,"channel":"app:info","request":null}')).toEqual({ ok: true, id: 3, channel: 'app:info', request: undefined });
+    expect(parseClientMessage(null)).toMatchObject({ ok: false, id: null });
+  });
+  it('keeps static files inside the renderer folder', () => {
+    expect(staticFile('/srv/r', '/')).toBe('/srv/r/index.html');
+    expect(staticFile('/srv/r', '/assets/a.js')).toBe('/srv/r/assets/a.js');
+    expect(staticFile('/srv/r', '/../secret')).toBeNull();
+    expect(staticFile('/srv/r', '/%2e%2e/%2e%2e/etc/passwd')).toBeNull();
+    expect(staticFile('/srv/r', '/%E0%A4%A')).toBeNull();
+  });
+  it('compares tokens exactly', () => {
+    expect(tokenMatches('abc', 'abc')).toBe(true);
+    expect(tokenMatches('abd', 'abc')).toBe(false);
+    expect(tokenMatches('ab', 'abc')).toBe(false);
+    expect(tokenMatches(null, 'abc')).toBe(false);
+  });
+  it('parses the command line', () => {
+    expect(parseCliArgs(['--port', '8123', '--data-dir=/tmp/x', '--open'])).toEqual({ port: 8123, dataDir: '/tmp/x', open: true });
+    expect(parseCliArgs(['--port', 'abc'])).toEqual({ error: '--port must be a number 0-65535 (got abc)' });
+    expect(parseCliArgs(['--bogus'])).toMatchObject({ error: expect.stringMatching(/^unknown option --bogus/) });
+  });
+});
+
+describe('web host over a real socket', () => {
+  let host: WebHost;
+  let dataDir: string;
+  let rendererDir: string;
+  let runner: ReturnType<typeof idleRunner>;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'screentime-web-'));
+    rendererDir = path.join(dataDir, 'renderer');
+    mkdirSync(path.join(rendererDir, 'assets'), { recursive: true });
+    writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Screentime</title>');
+    writeFileSync(path.join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
+    runner = idleRunner();
+    host = await startWebHost({ dataDir, rendererDir, runner, log: (l) => logs.push(l) });
+  });
+  afterAll(async () => {
+    await host.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('listens on 127.0.0.1 and logs the URL with its token', () => {
+    expect(host.url).toBe(`http://127.0.0.1:${host.port}/?token=${host.token}`);
+    expect(host.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(logs).toEqual([`Screentime is at ${host.url}`]);
+  });
+
+  it('serves the window with a strict CSP, and nothing outside it', async () => {
+    const res = await fetch(`http://127.0.0.1:${host.port}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toBe(
+      `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self' ws://127.0.0.1:${host.port}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'`,
+    );
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await res.text()).toContain('<title>Screentime</title>');
+    expect((await fetch(`http://127.0.0.1:${host.port}/assets/app.js`)).headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect((await fetch(`http://127.0.0.1:${host.port}/assets/missing.js`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${host.port}/%2e%2e/library.json`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${host.port}/`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('refuses the socket and media without the right token or from another origin', async () => {
+    const base = `ws://127.0.0.1:${host.port}/ws`;
+    await expect(connect(base)).rejects.toThrow('HTTP 401');
+    await expect(connect(`${base}?token=wrong`)).rejects.toThrow('HTTP 401');
+    await expect(connect(`${base}?token=${host.token}`, 'http://evil.example')).rejects.toThrow('HTTP 403');
+    expect((await fetch(`http://127.0.0.1:${host.port}/media/0123456789abcdef/thumbs/a.jpg`)).status).toBe(401);
+    expect((await fetch(`http://127.0.0.1:${host.port}/media/0123456789abcdef/thumbs/a.jpg?token=${host.token}`)).status).toBe(404);
+    const ok = await connect(`${base}?token=${host.token}`, `http://127.0.0.1:${host.port}`);
+    ok.ws.close();
+  });
+
+  it('answers bad JSON and bad payloads on the same socket and keeps serving', async () => {
+    const c = await connect(`ws://127.0.0.1:${host.port}/ws?token=${host.token}`);
+    expect(await c.raw('not json')).toEqual({ id: null, response: { ok: false, error: 'Bad message: not JSON' } });
+    expect(await c.raw('{"channel":"app:info"}')).toEqual({ id: null, response: { ok: false, error: 'Bad message: id must be a non-negative integer' } });
+    expect(await c.request('nope:nope', {})).toEqual({ ok: false, error: 'Unknown channel "nope:nope"' });
+    expect(await c.request('stage:run', { episodeId: '0123456789abcdef', stage: 'detect_track', profile: 'balanced', stride: 500 })).toEqual({
+      ok: false,
+      error: 'Invalid request for stage:run: stride must be at most 120',
+    });
+    c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await c.request('app:info')).toEqual({ ok: true, value: { host: 'web', version: expect.any(String), platform: process.platform, canPickFolder: false } });
+    const before = runner.ended.length;
+    c.ws.close();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(runner.ended.length).toBe(before + 1);
+  });
+});
+
+// The real thing: a stage started through one connection dies, with its whole process tree,
+// when that connection closes (a reload or a closed tab).
+const localRunnerJs = path.join(REPO_ROOT, 'host', 'runner', 'local-runner.ts');
+const whyReal = missing(CLI_JS, localRunnerJs, mediaPath('episode_gt.mp4'), path.join(MODELS_DIR, 'yunet_n_dynamic.onnx'));
+describe('socket close ends the session', () => {
+  it.skipIf(whyReal)(`kills a running detect_track and its children when the page goes away ${whyReal ?? ''}`, async () => {
+    const { LocalRunner } = await import('../runner/index.js');
+    const runner = new LocalRunner({ cliPath: CLI_JS, env: { SCREENTIME_MODELS_DIR: MODELS_DIR } });
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'screentime-web-real-'));
+    const host = await startWebHost({ dataDir, runner, log: () => undefined });
+    const ep = tempEpisode('episode_gt.mp4', 'Real Episode');
+    try {
+      const a = await connect(`ws://127.0.0.1:${host.port}/ws?token=${host.token}`);
+      const added = await a.request('library:add', { paths: [ep] });
+      expect(added.ok).toBe(true);
+      const episodeId = (added.value as { added: Array<{ episodeId: string }> }).added[0]!.episodeId;
+      const run = a.request('stage:run', { episodeId, stage: 'detect_track', profile: 'balanced', stride: 1 });
+      // A stage that ends before any progress (CLI or model problem) fails the test with its reason.
+      const first = await Promise.race([
+        a.waitEvent('stage:progress', 60_000).then(() => null),
+        a.waitEvent('stage:ended', 60_000).then((p) => p as { status: string; error: string | null; logs: string[] }),
+      ]);
+      if (first) throw new Error(`stage ended before any progress: ${first.status} ${first.error ?? ''} ${first.logs.slice(-3).join(' | ')}`);
+      const active = runner.active();
+      expect(active).toHaveLength(1);
+      expect(active[0]!.episodeId).toBe(episodeId);
+      const pid = active[0]!.pid!;
+      expect(isGone(pid)).toBe(false);
+      const tree = [pid, ...descendants(pid)];
+      const t0 = Date.now();
+      a.ws.close();
+      const alive = await waitGone(tree, 5000);
+      const tookMs = Date.now() - t0;
+      expect(alive).toEqual([]);
+      expect(runner.active()).toEqual([]);
+      console.log(`socket close -> ${tree.length} processes gone in ${tookMs} ms`);
+      void run;
+      // A new page (new session) sees the stage as cancelled/interrupted, not running.
+      const b = await connect(`ws://127.0.0.1:${host.port}/ws?token=${host.token}`);
+      const listed = await b.request('library:list');
+      const state = (listed.value as Array<{ stages: Record<string, string> }>)[0]!.stages.detect_track;
+      expect(['cancelled', 'interrupted', 'failed']).toContain(state);
+      b.ws.close();
+    } finally {
+      await host.close();
+      await runner.shutdown();
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(path.dirname(ep), { recursive: true, force: true });
+    }
+  });
+});

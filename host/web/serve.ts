@@ -1,0 +1,299 @@
+// The browser host: the same window and the same bridge as Electron, over HTTP + one WebSocket
+// per page. Bound to 127.0.0.1 only, every data path needs a random token, one connection is one
+// window session (docs/web-protocol.md). `npm run web` runs this file.
+
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { createBridge, type Bridge } from '../bridge/bridge.js';
+import type { QueuePort, RunnerPort, Session } from '../bridge/types.js';
+import { LibraryStore } from '../library/store.js';
+import { queueBinding } from '../bridge/queue-binding.js';
+import { SettingsStore } from '../library/settings.js';
+import { resolveMedia } from '../library/media.js';
+import { LocalRunner } from '../runner/index.js';
+import { parseClientMessage, serverResponse, serverEvent } from './protocol.js';
+import { webCsp, securityHeaders } from './csp.js';
+import { contentTypeOf, staticFile } from './static.js';
+
+export { staticFile };
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** dist/host/web -> dist */
+const DIST = path.resolve(HERE, '..', '..');
+
+export interface WebHostOptions {
+  /** 0 (default) = any free port. */
+  port?: number;
+  /** Where library.json and settings.json live (default ~/.config/screentime). */
+  dataDir?: string;
+  /** Built renderer (default dist/renderer). */
+  rendererDir?: string;
+  /** Default: 24 random bytes, base64url. */
+  token?: string;
+  /** Default: a LocalRunner on dist/pipeline/cli/main.js with the current Node. */
+  runner?: RunnerPort;
+  /** Queue mode, if configured. */
+  queue?: () => QueuePort | null;
+  /** Where the host writes its log lines (default: console.log). */
+  log?: (line: string) => void;
+}
+
+export interface WebHost {
+  /** http://127.0.0.1:PORT/?token=TOKEN */
+  url: string;
+  port: number;
+  token: string;
+  bridge: Bridge;
+  /** Ends every session (killing their stages), shuts the runner down, closes the server. */
+  close(): Promise<void>;
+}
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, home = os.homedir()): string {
+  const xdg = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
+  return path.join(xdg, 'screentime');
+}
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(DIST, '..', 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Constant-time token comparison (a timing side channel would leak the token byte by byte). */
+export function tokenMatches(given: string | null, token: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export async function startWebHost(options: WebHostOptions = {}): Promise<WebHost> {
+  const log = options.log ?? ((l: string) => console.log(l));
+  const dataDir = path.resolve(options.dataDir ?? defaultDataDir());
+  const rendererDir = path.resolve(options.rendererDir ?? path.join(DIST, 'renderer'));
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const settings = new SettingsStore(dataDir);
+  const library = new LibraryStore(dataDir);
+  const ownsRunner = !options.runner;
+  const runner: RunnerPort =
+    options.runner ??
+    new LocalRunner({
+      cliPath: path.join(DIST, 'pipeline', 'cli', 'main.js'),
+      thermalLimitC: () => settings.get().thermalLimitC,
+    });
+
+  const binding = options.queue ? null : queueBinding(settings);
+  const sockets = new Map<string, { session: Session; ws: WebSocket }>();
+  const bridge = createBridge({
+    host: 'web',
+    version: readVersion(),
+    platform: process.platform,
+    library,
+    settings,
+    runner,
+    queue: options.queue ?? binding!.queue,
+  });
+
+  let port = 0;
+  const origin = () => `http://127.0.0.1:${port}`;
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', origin());
+    for (const [k, v] of Object.entries(securityHeaders())) res.setHeader(k, v);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (url.pathname.startsWith('/media/')) {
+      if (!tokenMatches(url.searchParams.get('token'), token)) {
+        res.writeHead(401, { 'Content-Type': 'text/plain' }).end('Unauthorized');
+        return;
+      }
+      const parts = url.pathname.slice('/media/'.length).split('/');
+      const episodeId = parts.shift() ?? '';
+      let rel: string;
+      try {
+        rel = parts.map((p) => decodeURIComponent(p)).join('/');
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      const m = resolveMedia(library, episodeId, rel);
+      if (!m.ok) {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end(m.error);
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': m.contentType, 'Content-Length': m.size, 'Cache-Control': 'no-cache' });
+      if (req.method === 'HEAD') res.end();
+      else createReadStream(m.file).pipe(res);
+      return;
+    }
+    if (url.pathname === '/ws') {
+      res.writeHead(426).end('Upgrade Required');
+      return;
+    }
+    const file = staticFile(rendererDir, url.pathname);
+    let st;
+    try {
+      st = file ? statSync(file) : null;
+    } catch {
+      st = null;
+    }
+    // Client-side routes fall back to index.html; missing assets are 404s.
+    let serve = file && st?.isFile() ? file : null;
+    if (!serve && !path.extname(url.pathname)) {
+      const index = path.join(rendererDir, 'index.html');
+      if (existsSync(index)) serve = index;
+    }
+    if (!serve) {
+      const msg = existsSync(path.join(rendererDir, 'index.html')) ? 'Not found' : `The window is not built (${rendererDir}/index.html is missing): run npm run build`;
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(msg);
+      return;
+    }
+    const type = contentTypeOf(serve);
+    const headers: Record<string, string> = { 'Content-Type': type, 'Cache-Control': 'no-cache' };
+    if (type.startsWith('text/html')) headers['Content-Security-Policy'] = webCsp(port);
+    res.writeHead(200, headers);
+    if (req.method === 'HEAD') res.end();
+    else createReadStream(serve).pipe(res);
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', origin());
+    const reqOrigin = req.headers.origin;
+    const refuse = (code: number, text: string) => {
+      socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (url.pathname !== '/ws') return refuse(404, 'Not Found');
+    if (!tokenMatches(url.searchParams.get('token'), token)) return refuse(401, 'Unauthorized');
+    // A page of another origin that somehow learnt the token still cannot drive the host.
+    if (reqOrigin !== undefined && reqOrigin !== origin() && reqOrigin !== `http://localhost:${port}`) return refuse(403, 'Forbidden');
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  wss.on('connection', (ws: WebSocket) => {
+    const session = bridge.openSession((event, payload) => {
+      if (ws.readyState === ws.OPEN) ws.send(serverEvent(event, payload));
+    }, 'web');
+    sockets.set(session.id, { session, ws });
+    ws.on('message', (data, isBinary) => {
+      const msg = parseClientMessage(isBinary ? null : data.toString());
+      if (!msg.ok) {
+        ws.send(serverResponse(msg.id, { ok: false, error: msg.error }));
+        return;
+      }
+      void bridge.dispatch(session, msg.channel, msg.request).then((response) => {
+        if (ws.readyState === ws.OPEN) ws.send(serverResponse(msg.id, response));
+      });
+    });
+    // Closing the socket is closing the window: the session's stages die with it.
+    ws.on('close', () => {
+      sockets.delete(session.id);
+      bridge.closeSession(session);
+    });
+    ws.on('error', () => ws.terminate());
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  port = typeof addr === 'object' && addr ? addr.port : 0;
+  const url = `${origin()}/?token=${token}`;
+
+  let closed: Promise<void> | null = null;
+  const close = () =>
+    (closed ??= (async () => {
+      for (const { ws, session } of sockets.values()) {
+        bridge.closeSession(session);
+        ws.terminate();
+      }
+      sockets.clear();
+      bridge.dispose();
+      if (ownsRunner) await runner.shutdown();
+      await binding?.close();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    })());
+  log(`Screentime is at ${url}`);
+  return { url, port, token, bridge, close };
+}
+
+interface CliArgs {
+  port?: number;
+  dataDir?: string;
+  open: boolean;
+}
+
+export function parseCliArgs(argv: string[]): CliArgs | { error: string } {
+  const out: CliArgs = { open: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => inline ?? argv[++i];
+    if (flag === '--port') {
+      const v = value();
+      const n = Number(v);
+      if (!v || !Number.isInteger(n) || n < 0 || n > 65535) return { error: `--port must be a number 0-65535 (got ${v ?? 'nothing'})` };
+      out.port = n;
+    } else if (flag === '--data-dir') {
+      const v = value();
+      if (!v) return { error: '--data-dir needs a folder' };
+      out.dataDir = path.resolve(v);
+    } else if (flag === '--open') out.open = true;
+    else if (flag === '--help' || flag === '-h') return { error: 'usage: screentime-web [--port N] [--data-dir DIR] [--open]' };
+    else return { error: `unknown option ${a}; usage: screentime-web [--port N] [--data-dir DIR] [--open]` };
+  }
+  return out;
+}
+
+function openBrowser(url: string): void {
+  // Argument arrays only: the URL never passes through a shell.
+  const [cmd, args] =
+    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['explorer.exe', [url]] : ['xdg-open', [url]];
+  try {
+    spawn(cmd, args as string[], { stdio: 'ignore', detached: true }).on('error', () => undefined).unref();
+  } catch {
+    /* no browser opener: the URL is printed anyway */
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseCliArgs(process.argv.slice(2));
+  if ('error' in args) {
+    console.error(args.error);
+    process.exit(2);
+  }
+  const host = await startWebHost({ port: args.port ?? 0, dataDir: args.dataDir });
+  if (args.open) openBrowser(host.url);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void host.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main().catch((e: unknown) => {
+    console.error(`Screentime could not start: ${(e as Error).message}`);
+    process.exit(1);
+  });
+}

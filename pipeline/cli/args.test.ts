@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_THREADS, parseCli } from './args.js';
+
+describe('parseCli', () => {
+  it('parses a stage command with every option', () => {
+    const c = parseCli(['stage', 'detect_track', '/ep', '--profile', 'low_power', '--stride', '5', '--threads', '1', '--out', '/o', '--models', '/m', '--json']);
+    expect(c).toEqual({
+      kind: 'stage',
+      stage: 'detect_track',
+      options: { episode: '/ep', profile: 'low_power', stride: 5, threads: 1, out: '/o', models: '/m', json: true },
+    });
+  });
+
+  it('defaults: balanced, stride from the profile, 2 threads, JSON only when stdout is not a terminal', () => {
+    const tty = parseCli(['run', 'ep'], true);
+    expect(tty.kind === 'run' && tty.options).toMatchObject({ profile: 'balanced', stride: undefined, threads: DEFAULT_THREADS, json: false });
+    const piped = parseCli(['run', 'ep'], false);
+    expect(piped.kind === 'run' && piped.options.json).toBe(true);
+    expect(DEFAULT_THREADS).toBe(2);
+  });
+
+  it('run runs every stage, or from --from on', () => {
+    const all = parseCli(['run', 'ep']);
+    expect(all.kind === 'run' && all.stages).toEqual(['detect_track', 'faces_embed', 'cluster', 'screentime']);
+    const from = parseCli(['run', 'ep', '--from', 'cluster']);
+    expect(from.kind === 'run' && from.stages).toEqual(['cluster', 'screentime']);
+  });
+
+  it('keeps episode paths with spaces and non-ASCII intact', () => {
+    const c = parseCli(['stage', 'cluster', '/tmp/Épisode 1 — été']);
+    expect(c.kind === 'stage' && c.options.episode).toBe('/tmp/Épisode 1 — été');
+  });
+
+  it.each([
+    [['stage', 'nope', 'ep'], /unknown stage "nope"/],
+    [['stage'], /missing stage name/],
+    [['stage', 'cluster'], /missing <episode>/],
+    [['run', 'a', 'b'], /one episode at a time/],
+    [['run', 'ep', '--profile', 'turbo'], /--profile must be one of/],
+    [['run', 'ep', '--stride', '0'], /--stride must be between 1/],
+    [['run', 'ep', '--stride', '2.5'], /whole number/],
+    [['run', 'ep', '--threads', '-1'], /./],
+    [['run', 'ep', '--threads', '999'], /--threads must be between/],
+    [['run', 'ep', '--bogus'], /Unknown option/],
+    [['run', 'ep', '--from', 'x'], /--from must be one of/],
+    [['stage', 'cluster', 'ep', '--from', 'cluster'], /--from is an option of "run"/],
+    [['frobnicate'], /unknown command/],
+    [['models'], /missing models command/],
+    [['models', 'fetch', '--mirror', 'ftp://x'], /http/],
+  ])('rejects %j', (argv, re) => {
+    const c = parseCli(argv as string[]);
+    expect(c.kind).toBe('usage-error');
+    expect(c.kind === 'usage-error' && c.message).toMatch(re);
+  });
+
+  it('help for each command', () => {
+    for (const argv of [[], ['--help'], ['run', '--help'], ['stage', '-h'], ['models', '--help'], ['help', 'stage']]) {
+      const c = parseCli(argv);
+      expect(c.kind).toBe('help');
+    }
+    const s = parseCli(['stage', '--help']);
+    expect(s.kind === 'help' && s.text).toMatch(/--stride N/);
+  });
+
+  it('models and worker', () => {
+    expect(parseCli(['models', 'fetch', '--dir', '/d', '--mirror', 'http://h/m'])).toMatchObject({ kind: 'models', action: 'fetch', dir: '/d', mirror: 'http://h/m' });
+    expect(parseCli(['models', 'verify', '--models', '/m'])).toMatchObject({ kind: 'models', action: 'verify', models: '/m' });
+    expect(parseCli(['worker', '--redis', 'redis://x', '--concurrency', '1'])).toEqual({ kind: 'worker', argv: ['--redis', 'redis://x', '--concurrency', '1'] });
+  });
+});

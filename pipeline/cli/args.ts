@@ -1,0 +1,191 @@
+// Pure command-line parsing for `screentime` (node:util parseArgs); main.ts acts on the result.
+
+import { parseArgs } from 'node:util';
+import { DEFAULT_PROFILE, PROFILES, STAGES, isProfile, isStageName, type Profile, type StageName } from '../../shared/stages.js';
+
+export const DEFAULT_THREADS = 2;
+export const MAX_THREADS = 64;
+
+export interface CommonStageOptions {
+  episode: string;
+  profile: Profile;
+  stride: number | undefined;
+  threads: number;
+  out: string | undefined;
+  models: string | undefined;
+  json: boolean;
+}
+
+export type Command =
+  | { kind: 'help'; text: string }
+  | { kind: 'version' }
+  | { kind: 'usage-error'; message: string; help: string }
+  | { kind: 'stage'; stage: StageName; options: CommonStageOptions }
+  | { kind: 'run'; stages: StageName[]; options: CommonStageOptions }
+  | { kind: 'models'; action: 'fetch' | 'verify' | 'list'; dir: string | undefined; models: string | undefined; mirror: string | undefined; force: boolean; json: boolean }
+  | { kind: 'worker'; argv: string[] };
+
+const STAGE_OPTION_HELP = `Options:
+  --profile P     ${PROFILES.join(' | ')} (default ${DEFAULT_PROFILE})
+  --stride N      analyse every Nth frame (default: from the profile and the frame rate)
+  --threads N     cap on busy compute threads, 1-${MAX_THREADS} (default ${DEFAULT_THREADS})
+  --out DIR       artifact folder (default <episode>/screentime)
+  --models DIR    folder holding the model files (default: see "screentime models --help")
+  --json          JSON lines on stdout (default when stdout is not a terminal)
+  -h, --help      this help`;
+
+export const HELP = {
+  main: `Usage: screentime <command> [options]
+
+Who is on screen in an episode, and for how long.
+
+Commands:
+  run <episode>              run every stage in order (${STAGES.join(' -> ')})
+  stage <name> <episode>     run one stage: ${STAGES.join(' | ')}
+  models fetch|verify|list   download or check the face models
+  worker [...]               serve pipeline jobs from a Redis queue
+
+<episode> is an episode folder holding one video, or the video file itself.
+Run "screentime <command> --help" for the options of a command.`,
+  run: `Usage: screentime run <episode> [options]
+
+Runs ${STAGES.join(', ')} in order and stops at the first failure.
+
+${STAGE_OPTION_HELP}
+  --from STAGE    start at this stage (earlier ones must have completed)`,
+  stage: `Usage: screentime stage <${STAGES.join('|')}> <episode> [options]
+
+Runs one stage. Earlier stages must have completed for the same episode.
+
+${STAGE_OPTION_HELP}`,
+  models: `Usage: screentime models <fetch|verify|list> [options]
+
+  fetch     download the pinned models into the user cache and check their sha256
+  verify    check that every model is found and intact (same search as the stages)
+  list      print the models, their source URLs and sha256
+
+Options:
+  --dir DIR       fetch: download into DIR instead of the user cache
+  --mirror URL    fetch: download <URL>/<file> instead of the pinned URL (sha256 still checked)
+  --force         fetch: download even when a verified copy is present
+  --models DIR    verify: look in DIR first
+  --json          print the result as JSON
+
+Models are searched in: --models DIR, $SCREENTIME_MODELS_DIR, the app's resources/models,
+then the user cache (~/.cache/screentime/models on Linux).`,
+};
+
+function intOption(name: string, v: string | undefined, min: number, max: number): number | undefined | string {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) return `--${name} must be a whole number, got "${v}"`;
+  const n = Number(v);
+  if (n < min || n > max) return `--${name} must be between ${min} and ${max}, got ${n}`;
+  return n;
+}
+
+const stageOptions = {
+  profile: { type: 'string' },
+  stride: { type: 'string' },
+  threads: { type: 'string' },
+  out: { type: 'string' },
+  models: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  from: { type: 'string' },
+} as const;
+
+function parseStageLike(kind: 'run' | 'stage', rest: string[], stdoutIsTTY: boolean): Command {
+  const help = HELP[kind];
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: stageOptions, allowPositionals: true, strict: true });
+  } catch (e) {
+    return { kind: 'usage-error', message: (e as Error).message, help };
+  }
+  const v = parsed.values;
+  if (v.help) return { kind: 'help', text: help };
+  const pos = parsed.positionals;
+  let stage: StageName | undefined;
+  if (kind === 'stage') {
+    const name = pos.shift();
+    if (!name) return { kind: 'usage-error', message: 'missing stage name', help };
+    if (!isStageName(name)) return { kind: 'usage-error', message: `unknown stage "${name}" (expected ${STAGES.join(', ')})`, help };
+    stage = name;
+    if (v.from !== undefined) return { kind: 'usage-error', message: '--from is an option of "run"', help };
+  }
+  if (pos.length === 0) return { kind: 'usage-error', message: 'missing <episode> (an episode folder or a video file)', help };
+  if (pos.length > 1) return { kind: 'usage-error', message: `one episode at a time (got ${pos.length}: ${pos.join(', ')})`, help };
+  const profile = v.profile ?? DEFAULT_PROFILE;
+  if (!isProfile(profile)) return { kind: 'usage-error', message: `--profile must be one of ${PROFILES.join(', ')}, got "${profile}"`, help };
+  const stride = intOption('stride', v.stride, 1, 1000);
+  if (typeof stride === 'string') return { kind: 'usage-error', message: stride, help };
+  const threads = intOption('threads', v.threads, 1, MAX_THREADS);
+  if (typeof threads === 'string') return { kind: 'usage-error', message: threads, help };
+  if (v.out === '') return { kind: 'usage-error', message: '--out needs a folder', help };
+  if (v.models === '') return { kind: 'usage-error', message: '--models needs a folder', help };
+  const options: CommonStageOptions = {
+    episode: pos[0]!,
+    profile,
+    stride,
+    threads: threads ?? DEFAULT_THREADS,
+    out: v.out,
+    models: v.models,
+    json: v.json ?? !stdoutIsTTY,
+  };
+  if (kind === 'stage') return { kind: 'stage', stage: stage!, options };
+  let stages: StageName[] = [...STAGES];
+  if (v.from !== undefined) {
+    if (!isStageName(v.from)) return { kind: 'usage-error', message: `--from must be one of ${STAGES.join(', ')}, got "${v.from}"`, help };
+    stages = stages.slice(STAGES.indexOf(v.from));
+  }
+  return { kind: 'run', stages, options };
+}
+
+function parseModels(rest: string[]): Command {
+  const help = HELP.models;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { dir: { type: 'string' }, mirror: { type: 'string' }, force: { type: 'boolean' }, models: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    return { kind: 'usage-error', message: (e as Error).message, help };
+  }
+  const v = parsed.values;
+  if (v.help) return { kind: 'help', text: help };
+  const [action, ...extra] = parsed.positionals;
+  if (action !== 'fetch' && action !== 'verify' && action !== 'list') {
+    return { kind: 'usage-error', message: action ? `unknown models command "${action}"` : 'missing models command (fetch, verify or list)', help };
+  }
+  if (extra.length) return { kind: 'usage-error', message: `unexpected argument "${extra[0]}"`, help };
+  if (v.mirror !== undefined && !/^https?:\/\//.test(v.mirror)) return { kind: 'usage-error', message: '--mirror must be an http(s) URL', help };
+  return { kind: 'models', action, dir: v.dir, models: v.models, mirror: v.mirror, force: v.force ?? false, json: v.json ?? false };
+}
+
+export function parseCli(argv: string[], stdoutIsTTY = false): Command {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      if (cmd === 'help' && rest[0] && rest[0] in HELP) return { kind: 'help', text: HELP[rest[0] as keyof typeof HELP] };
+      return { kind: 'help', text: HELP.main };
+    case '--version':
+    case '-v':
+    case 'version':
+      return { kind: 'version' };
+    case 'run':
+    case 'stage':
+      return parseStageLike(cmd, rest, stdoutIsTTY);
+    case 'models':
+      return parseModels(rest);
+    case 'worker':
+      return { kind: 'worker', argv: rest };
+    default:
+      return { kind: 'usage-error', message: `unknown command "${cmd}"`, help: HELP.main };
+  }
+}

@@ -1,0 +1,146 @@
+// The models the pipeline may load: pinned source, sha256, and where to look for them.
+// A model is only ever loaded after its sha256 matched the pinned value.
+
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EXIT } from '../../shared/stages.js';
+import type { StageName } from '../../shared/stages.js';
+import { StageError } from '../runtime/stage.js';
+
+export interface ModelSpec {
+  file: string;
+  description: string;
+  url: string;
+  sha256: string;
+  bytes: number;
+  licence: string;
+}
+
+const YUNET_COMMIT = '0047ac24afb1a50a0c6105001c89d1b5b805dbf1';
+const YUNET_BASE = `https://raw.githubusercontent.com/ShiqiYu/libfacedetection.train/${YUNET_COMMIT}/onnx/`;
+
+export const MODELS: readonly ModelSpec[] = [
+  {
+    file: 'yunet_n_dynamic.onnx',
+    description: 'YuNet face detector (n), dynamic input size',
+    url: `${YUNET_BASE}yunet_n_dynamic.onnx`,
+    sha256: '104ee26c71d5c270ce79a6b3dced91c91013260d29a6bf18f9296c5b8c4c2b12',
+    bytes: 322906,
+    licence: 'Apache-2.0',
+  },
+  {
+    file: 'yunet_s_dynamic.onnx',
+    description: 'YuNet face detector (s), dynamic input size',
+    url: `${YUNET_BASE}yunet_s_dynamic.onnx`,
+    sha256: 'daede24002cc8590f457998cc5e6c9e8b82f45f6bd969506a8913cd4ed10a2d3',
+    bytes: 237823,
+    licence: 'Apache-2.0',
+  },
+];
+
+/** Model files each stage needs before it starts (checked by the runtime, so a stage fails fast). */
+export const STAGE_MODELS: Record<StageName, readonly string[]> = {
+  detect_track: ['yunet_n_dynamic.onnx'],
+  faces_embed: [],
+  cluster: [],
+  screentime: [],
+};
+
+export function modelSpec(file: string): ModelSpec {
+  const m = MODELS.find((x) => x.file === file);
+  if (!m) throw new StageError(`unknown model ${file} (known: ${MODELS.map((x) => x.file).join(', ')})`, EXIT.MODEL);
+  return m;
+}
+
+/** Per-user cache folder for downloaded models. */
+export function userCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home = os.homedir()): string {
+  if (platform === 'win32') return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'screentime', 'models');
+  if (platform === 'darwin') return path.join(home, 'Library', 'Caches', 'screentime', 'models');
+  return path.join(env.XDG_CACHE_HOME || path.join(home, '.cache'), 'screentime', 'models');
+}
+
+export interface SearchOptions {
+  /** --models DIR */
+  modelsDir?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Electron's process.resourcesPath in a packaged app. */
+  resourcesPath?: string | undefined;
+  platform?: NodeJS.Platform;
+  home?: string;
+}
+
+/** Folders searched for a model, first match wins: --models, SCREENTIME_MODELS_DIR, packaged resources, user cache. */
+export function modelSearchDirs(o: SearchOptions = {}): string[] {
+  const env = o.env ?? process.env;
+  const res = o.resourcesPath ?? (process as NodeJS.Process & { resourcesPath?: string }).resourcesPath;
+  const dirs: string[] = [];
+  if (o.modelsDir) dirs.push(path.resolve(o.modelsDir));
+  if (env.SCREENTIME_MODELS_DIR) dirs.push(path.resolve(env.SCREENTIME_MODELS_DIR));
+  if (res) dirs.push(path.join(res, 'models'));
+  dirs.push(userCacheDir(env, o.platform ?? process.platform, o.home ?? os.homedir()));
+  return [...new Set(dirs)];
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+// A file already checked in this process is not hashed again while its size and mtime hold.
+const verified = new Map<string, string>();
+
+export async function verifyModelFile(file: string, spec: ModelSpec): Promise<void> {
+  const st = statSync(file);
+  const key = `${st.size}:${st.mtimeMs}`;
+  if (verified.get(file) === key) return;
+  const actual = await sha256File(file);
+  if (actual !== spec.sha256) {
+    throw new StageError(
+      `model ${file} is corrupt: sha256 ${actual}, expected ${spec.sha256}; delete it and run "screentime models fetch"`,
+      EXIT.MODEL,
+    );
+  }
+  verified.set(file, key);
+}
+
+export function missingModelMessage(file: string, dirs: string[]): string {
+  return `model ${file} not found (looked in ${dirs.join(', ')}); run "screentime models fetch" or pass --models DIR`;
+}
+
+/**
+ * Finds a model in the search folders and checks its sha256. The first folder that HAS the file
+ * decides: a corrupt copy is an error, not a reason to fall through to another copy, so the user
+ * learns that the file they pointed at is bad.
+ */
+export async function resolveModel(file: string, o: SearchOptions = {}): Promise<string> {
+  const spec = modelSpec(file);
+  const dirs = modelSearchDirs(o);
+  for (const d of dirs) {
+    const p = path.join(d, file);
+    if (existsSync(p)) {
+      await verifyModelFile(p, spec);
+      return p;
+    }
+  }
+  throw new StageError(missingModelMessage(file, dirs), EXIT.MODEL);
+}
+
+/**
+ * Resolves a set of models that must live in one folder (StageConfig.modelsDir is one folder):
+ * returns that folder. With no models needed, returns the first search folder that exists.
+ */
+export async function resolveModelsDir(files: readonly string[], o: SearchOptions = {}): Promise<string> {
+  const dirs = modelSearchDirs(o);
+  if (files.length === 0) return dirs.find((d) => existsSync(d)) ?? dirs[0]!;
+  const paths = [];
+  for (const f of files) paths.push(await resolveModel(f, o));
+  const folder = path.dirname(paths[0]!);
+  const elsewhere = paths.find((p) => path.dirname(p) !== folder);
+  if (elsewhere) {
+    throw new StageError(`models must be in one folder: ${paths[0]} and ${elsewhere}; pass --models DIR`, EXIT.MODEL);
+  }
+  return folder;
+}

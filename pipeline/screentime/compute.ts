@@ -1,0 +1,137 @@
+// Screen time from tracks: pure functions shared by the screentime stage and by review edits.
+//
+// A track is a run of SAMPLED detections (every `stride`-th frame), so each detection stands for
+// the time around it: a track covers [first_ts - h, last_ts + h] with h = half the sampling
+// interval (stride / fps / 2), clipped to its shot (a face cannot be seen across a cut). An
+// identity's time is the union of its tracks' spans; gaps up to `gapToleranceS` inside one shot
+// are bridged (a missed detection or a track broken by a turned head), gaps across a cut never
+// are (what is between is another shot).
+
+import type { IdentityRow, ScreentimeFile, ScreentimeIdentity, ShotRow, TrackRow } from '../../shared/artifacts.js';
+
+/** Default gap bridged inside a shot, seconds (measured: docs/pipeline-identities.md). */
+export const DEFAULT_GAP_TOLERANCE_S = 0.5;
+
+export interface Span {
+  start: number;
+  end: number;
+  /** Shot index, or -1 when unknown. */
+  shot: number;
+}
+
+export interface ScreentimeParams {
+  /** Half the sampling interval, seconds (stride / fps / 2). */
+  halfStepS: number;
+  gapToleranceS: number;
+  durationS: number;
+}
+
+export function halfStep(stride: number, fps: number): number {
+  if (!(fps > 0) || !(stride >= 1)) return 0;
+  return stride / fps / 2;
+}
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** The time span a track covers, or null when it is empty after clipping. */
+export function trackSpan(track: Pick<TrackRow, 'first_ts' | 'last_ts' | 'shot'>, shots: ReadonlyMap<number, Pick<ShotRow, 'start_ts' | 'end_ts'>>, p: ScreentimeParams): Span | null {
+  let start = track.first_ts - p.halfStepS;
+  let end = track.last_ts + p.halfStepS;
+  const shot = shots.get(track.shot);
+  if (shot) {
+    start = Math.max(start, shot.start_ts);
+    end = Math.min(end, shot.end_ts);
+  }
+  start = Math.max(0, start);
+  if (p.durationS > 0) end = Math.min(end, p.durationS);
+  if (!(end > start)) return null;
+  return { start, end, shot: shot ? track.shot : -1 };
+}
+
+/**
+ * Union of spans: overlapping or touching spans join; a gap of at most `gapToleranceS` is bridged
+ * only between spans of the same (known) shot.
+ */
+export function mergeSpans(spans: readonly Span[], gapToleranceS: number): Array<[number, number]> {
+  const sorted = [...spans].sort((a, b) => a.start - b.start || a.end - b.end);
+  const out: Array<[number, number]> = [];
+  let cur: { start: number; end: number; shot: number } | null = null;
+  for (const s of sorted) {
+    if (!cur) { cur = { ...s }; continue; }
+    const gap = s.start - cur.end;
+    if (gap <= 1e-9 || (gap <= gapToleranceS && s.shot >= 0 && s.shot === cur.shot)) {
+      if (s.end > cur.end) { cur.end = s.end; cur.shot = s.shot; }
+    } else {
+      out.push([cur.start, cur.end]);
+      cur = { ...s };
+    }
+  }
+  if (cur) out.push([cur.start, cur.end]);
+  return out;
+}
+
+export function totalLength(segments: ReadonlyArray<readonly [number, number]>): number {
+  let t = 0;
+  for (const [s, e] of segments) t += e - s;
+  return t;
+}
+
+/** Screen time of every identity that is not ignored, longest first. */
+export function computeScreentime(
+  identities: readonly IdentityRow[],
+  tracks: readonly Pick<TrackRow, 'track_id' | 'first_ts' | 'last_ts' | 'shot'>[],
+  shots: readonly Pick<ShotRow, 'shot' | 'start_ts' | 'end_ts'>[],
+  p: ScreentimeParams,
+): ScreentimeFile {
+  const byId = new Map(tracks.map((t) => [t.track_id, t]));
+  const shotMap = new Map(shots.map((s) => [s.shot, s]));
+  const rows: ScreentimeIdentity[] = [];
+  for (const idn of identities) {
+    if (idn.ignored) continue;
+    const spans: Span[] = [];
+    for (const tid of idn.track_ids) {
+      const t = byId.get(tid);
+      if (!t) continue;
+      const s = trackSpan(t, shotMap, p);
+      if (s) spans.push(s);
+    }
+    const segs = mergeSpans(spans, p.gapToleranceS);
+    rows.push({
+      identity_id: idn.identity_id,
+      label: idn.label,
+      visible_s: r3(totalLength(segs)),
+      segments: segs.map(([s, e]) => [r3(s), r3(e)] as [number, number]),
+      n_tracks: idn.track_ids.length,
+    });
+  }
+  rows.sort((a, b) => b.visible_s - a.visible_s || a.identity_id - b.identity_id);
+  return { duration_s: r3(p.durationS), gap_tolerance_s: p.gapToleranceS, identities: rows };
+}
+
+/** CSV cell: quoted when needed; a leading = + - @ is defused so spreadsheets never run it. */
+export function csvCell(v: string | number | null): string {
+  if (v === null) return '';
+  let s = String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export const SCREENTIME_CSV_HEADER = ['identity_id', 'label', 'visible_s', 'n_tracks', 'n_segments', 'first_seen_s', 'last_seen_s', 'segments'] as const;
+
+/**
+ * screentime.csv: one row per identity (docs/pipeline-identities.md). `segments` is
+ * "start-end" pairs in seconds joined by ";" (inside one cell).
+ */
+export function screentimeCsv(file: ScreentimeFile): string {
+  const lines = [SCREENTIME_CSV_HEADER.join(',')];
+  for (const r of file.identities) {
+    const first = r.segments[0]?.[0] ?? null;
+    const last = r.segments[r.segments.length - 1]?.[1] ?? null;
+    lines.push([
+      csvCell(r.identity_id), csvCell(r.label), csvCell(r.visible_s.toFixed(3)), csvCell(r.n_tracks), csvCell(r.segments.length),
+      csvCell(first === null ? null : first.toFixed(3)), csvCell(last === null ? null : last.toFixed(3)),
+      csvCell(r.segments.map(([s, e]) => `${s.toFixed(3)}-${e.toFixed(3)}`).join(';')),
+    ].join(','));
+  }
+  return lines.join('\n') + '\n';
+}

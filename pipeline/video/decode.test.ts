@@ -1,0 +1,65 @@
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { analysisSize, ffmpegArgs, FrameDecoder, TINY_H, TINY_W } from './decode.js';
+import { CutDetector } from './cuts.js';
+import { mediaPath, missing } from '../../test-support/shared-data.js';
+
+describe('decode helpers', () => {
+  it('keeps the aspect ratio with even sizes and never upscales', () => {
+    expect(analysisSize(1920, 1080, 640)).toEqual({ width: 640, height: 360 });
+    expect(analysisSize(720, 528, 640)).toEqual({ width: 640, height: 470 });
+    expect(analysisSize(640, 360, 960)).toEqual({ width: 640, height: 360 });
+    expect(analysisSize(1281, 721, 1281)).toEqual({ width: 1280, height: 720 });
+  });
+
+  it('selects BEFORE scaling, passes frames through untouched, caps ffmpeg threads', () => {
+    const a = ffmpegArgs({ videoPath: '/v/x y.mp4', width: 640, height: 360, stride: 5, decoderThreads: 1 });
+    const graph = a[a.indexOf('-filter_complex') + 1]!;
+    expect(graph.indexOf("select='not(mod(n\\,5))'")).toBeGreaterThan(-1);
+    expect(graph.indexOf('select')).toBeLessThan(graph.indexOf('scale=640:360'));
+    expect(graph).toContain(`scale=${TINY_W}:${TINY_H}`);
+    expect(a[a.indexOf('-threads') + 1]).toBe('1');
+    expect(a[a.indexOf('-filter_threads') + 1]).toBe('1');
+    expect(a.filter((x) => x === 'passthrough')).toHaveLength(2);
+    expect(a).toContain('/v/x y.mp4'); // one argument, no shell quoting
+    expect(a).toContain('pipe:3');
+  });
+});
+
+const GT = mediaPath('episode_gt.mp4');
+const GT_JSON = mediaPath('episode_gt.json');
+const HAM = mediaPath('short_hamilton_clip.mp4');
+
+describe('FrameDecoder + CutDetector on real video', () => {
+  it.skipIf(missing(GT, GT_JSON) !== null)(`finds all 17 cuts of episode_gt.mp4 at the exact frame, and no other ${missing(GT, GT_JSON) ?? ''}`, async () => {
+    const gt = JSON.parse(readFileSync(GT_JSON, 'utf8')) as { shots: Array<{ start_frame: number }> };
+    const want = gt.shots.slice(1).map((s) => s.start_frame);
+    expect(want).toHaveLength(17);
+    const cuts = new CutDetector();
+    // A huge stride: this test is about the tiny every-frame stream.
+    const dec = new FrameDecoder({ videoPath: GT, width: 64, height: 36, stride: 10_000, decoderThreads: 2, onTiny: (i, g) => cuts.pushFrame(i, g) });
+    const frames: number[] = [];
+    for await (const f of dec.frames()) frames.push(f.frameIdx);
+    cuts.finish();
+    expect(frames).toEqual([0]);
+    expect(dec.tinyFrames).toBe(1450);
+    expect(cuts.cuts).toEqual(want);
+  });
+
+  it.skipIf(missing(HAM) !== null)(`yields true source frame indices at a stride (29.97 fps clip starting at 0.852 s) ${missing(HAM) ?? ''}`, async () => {
+    const dec = new FrameDecoder({ videoPath: HAM, width: 320, height: 180, stride: 7, decoderThreads: 1 });
+    const idx: number[] = [];
+    let bytes = 0;
+    let sum = 0;
+    for await (const f of dec.frames()) {
+      idx.push(f.frameIdx);
+      bytes = f.data.length;
+      sum += f.data[(90 * 320 + 160) * 3]!;
+    }
+    const n = dec.tinyFrames;
+    expect(n).toBe(275); // ffprobe -count_frames: 275 frames over 9.18 s
+    expect(idx).toEqual(Array.from({ length: Math.ceil(n / 7) }, (_, i) => i * 7));
+    expect(bytes).toBe(320 * 180 * 3);
+    expect(sum).toBeGreaterThan(0); // real pixels, not an all-black buffer
+  });
+});

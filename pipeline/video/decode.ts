@@ -1,0 +1,233 @@
+// Streams frames out of ffmpeg without ever holding the video in memory.
+//
+// One ffmpeg process, one decode, two outputs from a `split`:
+//   - pipe 1: every `stride`-th frame (a `select` BEFORE the scaler, so skipped frames are never
+//     scaled or piped) as raw bgr24 at the analysis size, for the face detector;
+//   - pipe 3: EVERY frame as a tiny gray thumbnail (32x18, area-averaged), for frame-precise cut
+//     detection at a cost of ~0.1 ms per frame.
+// Frame indices are true source indices: `-fps_mode passthrough` stops ffmpeg from duplicating or
+// dropping frames, so the k-th analysis frame is source frame k*stride and the n-th tiny frame is
+// source frame n. Timestamps are `frame_idx / fps`, i.e. seconds from the first decoded frame.
+//
+// Thread cap: ffmpeg gets `decoderThreads` decoder threads and `-filter_threads 1`; the caller
+// runs inference on one more thread. With a cap of 1 the caller calls hold()/release() around its
+// own work: ffmpeg is stopped (SIGSTOP) while inference runs, so the two never run at once.
+
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { EXIT } from '../../shared/stages.js';
+import { StageError } from '../runtime/stage.js';
+import { ffmpegPath } from './ffmpeg-path.js';
+
+export const TINY_W = 32;
+export const TINY_H = 18;
+
+export interface DecodeOptions {
+  videoPath: string;
+  /** Analysis frame size (even numbers). */
+  width: number;
+  height: number;
+  stride: number;
+  /** ffmpeg decoder threads (>= 1). */
+  decoderThreads: number;
+  /** Called with every tiny gray frame in order (buffer reused: copy what you keep). */
+  onTiny?: (frameIdx: number, gray: Uint8Array) => void;
+  signal?: AbortSignal;
+}
+
+export interface AnalysisFrame {
+  frameIdx: number;
+  /** bgr24, width*height*3 bytes. Reused: valid only until the iterator advances. */
+  data: Buffer;
+}
+
+/** Analysis size: `targetWidth` wide (never wider than the source), aspect kept, both even. */
+export function analysisSize(srcW: number, srcH: number, targetWidth: number): { width: number; height: number } {
+  const w = Math.max(2, Math.min(targetWidth, srcW) & ~1);
+  const h = Math.max(2, Math.round((w * srcH) / srcW / 2) * 2);
+  return { width: w, height: h };
+}
+
+/** ffmpeg arguments (an array, never a shell string). Exported for tests. */
+export function ffmpegArgs(o: Pick<DecodeOptions, 'videoPath' | 'width' | 'height' | 'stride' | 'decoderThreads'>): string[] {
+  const stride = Math.max(1, Math.floor(o.stride));
+  const select = stride > 1 ? `select='not(mod(n\\,${stride}))',` : '';
+  const graph =
+    `[0:v:0]split=2[a][b];` +
+    `[a]${select}scale=${o.width}:${o.height}:flags=bilinear,format=bgr24[big];` +
+    `[b]scale=${TINY_W}:${TINY_H}:flags=area,format=gray[tiny]`;
+  return [
+    '-nostdin', '-hide_banner', '-loglevel', 'error',
+    '-threads', String(Math.max(1, o.decoderThreads)),
+    '-i', o.videoPath,
+    '-an', '-sn', '-dn',
+    '-filter_threads', '1',
+    '-filter_complex', graph,
+    '-map', '[big]', '-fps_mode', 'passthrough', '-f', 'rawvideo', 'pipe:1',
+    // flush_packets: the tiny frames must not sit in ffmpeg's 32 KB output buffer, the tracker
+    // waits for them to learn where cuts are.
+    '-map', '[tiny]', '-fps_mode', 'passthrough', '-flush_packets', '1', '-f', 'rawvideo', 'pipe:3',
+  ];
+}
+
+const SETPRIV = '/usr/bin/setpriv';
+
+function cancelled(signal: AbortSignal): StageError {
+  return signal.reason instanceof StageError ? signal.reason : new StageError('cancelled', EXIT.CANCELLED);
+}
+
+/** Command + args that make ffmpeg die with this process on Linux (PR_SET_PDEATHSIG). */
+export function spawnCommand(args: string[]): { file: string; args: string[] } {
+  const ff = ffmpegPath();
+  if (process.platform === 'linux' && existsSync(SETPRIV)) return { file: SETPRIV, args: ['--pdeathsig', 'KILL', '--', ff, ...args] };
+  return { file: ff, args };
+}
+
+/** Last few lines of stderr, kept bounded. */
+class Tail {
+  private text = '';
+  push(s: string) {
+    this.text = (this.text + s).slice(-4000);
+  }
+  lastLine(): string {
+    const lines = this.text.split('\n').map((l) => l.trim()).filter(Boolean);
+    return lines[lines.length - 1] ?? '';
+  }
+}
+
+export class FrameDecoder {
+  /** The running ffmpeg (only its pid is used outside frames()). */
+  private proc: { pid?: number | undefined } | null = null;
+  private stderr = new Tail();
+  private held = false;
+  private killedByUs = false;
+  private exited = false;
+  tinyFrames = 0;
+  analysisFrames = 0;
+
+  constructor(private readonly o: DecodeOptions) {}
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /** Stops ffmpeg (SIGSTOP) while the caller computes; used when the thread cap is 1. */
+  hold(): void {
+    if (this.held || !this.proc?.pid || this.exited) return;
+    try { process.kill(this.proc.pid, 'SIGSTOP'); this.held = true; } catch { /* already gone */ }
+  }
+
+  release(): void {
+    if (!this.held || !this.proc?.pid) return;
+    this.held = false;
+    if (this.exited) return;
+    try { process.kill(this.proc.pid, 'SIGCONT'); } catch { /* already gone */ }
+  }
+
+  kill(): void {
+    // Never signal a pid after the process was reaped: the number may belong to someone else now.
+    if (!this.proc?.pid || this.exited) return;
+    this.killedByUs = true;
+    // SIGKILL also ends a stopped process; SIGCONT is not needed first.
+    try { process.kill(this.proc.pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+
+  /** Analysis frames in order. Throws StageError when ffmpeg cannot read the video. */
+  async *frames(): AsyncGenerator<AnalysisFrame> {
+    const { videoPath, width, height, signal } = this.o;
+    const name = path.basename(videoPath);
+    if (signal?.aborted) throw cancelled(signal);
+    const cmd = spawnCommand(ffmpegArgs(this.o));
+    const proc = execa(cmd.file, cmd.args, {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      buffer: false,
+      reject: false,
+      encoding: 'buffer',
+      cleanup: true,
+    });
+    this.proc = proc;
+    void proc.then(() => { this.exited = true; }, () => { this.exited = true; });
+    const onAbort = () => this.kill();
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    proc.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString('utf8')));
+
+    // Tiny frames: consumed as they come (flowing), never back-pressured, so ffmpeg can never
+    // block on pipe 3 while we wait on pipe 1.
+    const tinySize = TINY_W * TINY_H;
+    const tiny = new Uint8Array(tinySize);
+    let tinyFill = 0;
+    const tinyStream = proc.stdio[3] as Readable;
+    tinyStream.on('data', (chunk: Buffer) => {
+      let off = 0;
+      while (off < chunk.length) {
+        const n = Math.min(tinySize - tinyFill, chunk.length - off);
+        tiny.set(chunk.subarray(off, off + n), tinyFill);
+        tinyFill += n;
+        off += n;
+        if (tinyFill === tinySize) {
+          this.o.onTiny?.(this.tinyFrames, tiny);
+          this.tinyFrames++;
+          tinyFill = 0;
+        }
+      }
+    });
+    const tinyDone = new Promise<void>((resolve) => {
+      tinyStream.once('end', resolve);
+      tinyStream.once('close', resolve);
+      tinyStream.once('error', () => resolve());
+    });
+
+    const frameSize = width * height * 3;
+    const frame = Buffer.allocUnsafe(frameSize);
+    let fill = 0;
+    let finished = false;
+    try {
+      for await (const chunk of proc.stdout as AsyncIterable<Buffer>) {
+        let off = 0;
+        while (off < chunk.length) {
+          const n = Math.min(frameSize - fill, chunk.length - off);
+          chunk.copy(frame, fill, off, off + n);
+          fill += n;
+          off += n;
+          if (fill === frameSize) {
+            fill = 0;
+            const frameIdx = this.analysisFrames * this.o.stride;
+            this.analysisFrames++;
+            yield { frameIdx, data: frame };
+            if (signal?.aborted) throw cancelled(signal);
+          }
+        }
+      }
+      await tinyDone;
+      const res = await proc;
+      if (signal?.aborted) throw cancelled(signal);
+      if ((res as { code?: string }).code === 'ENOENT') {
+        throw new StageError(`cannot run ffmpeg (${cmd.file} not found); install ffmpeg or set SCREENTIME_FFMPEG`, EXIT.INTERNAL);
+      }
+      if (res.exitCode !== 0 || (this.analysisFrames === 0 && this.tinyFrames === 0)) {
+        const why = this.stderr.lastLine().split(videoPath).join('').replace(/^:\s*/, '') || `ffmpeg exit code ${res.exitCode ?? res.signal}`;
+        throw new StageError(`${name} cannot be decoded (${why})`, EXIT.BAD_INPUT);
+      }
+      finished = true;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (!finished) {
+        this.kill();
+        await proc.catch(() => undefined);
+      }
+      this.held = false;
+    }
+  }
+
+  /** Last stderr line (warnings of a partly corrupt file). */
+  lastWarning(): string {
+    return this.stderr.lastLine();
+  }
+
+  wasKilled(): boolean {
+    return this.killedByUs;
+  }
+}

@@ -1,0 +1,162 @@
+import { useEffect, useRef, useState } from 'react';
+import { useApp } from '../store/app-store.js';
+import { pathsFromDrop } from '../lib/drop.js';
+import { Icon } from './Icon.js';
+import { Library } from './Library.js';
+import { EpisodeView } from './EpisodeView.js';
+import { OpenPathDialog } from './OpenPathDialog.js';
+import { Toasts } from './Toasts.js';
+import { SettingsDialog } from './SettingsDialog.js';
+
+/** True when the key press belongs to a text field, so single-key shortcuts must not fire. */
+function typing(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  if (!el) return false;
+  return el.isContentEditable || el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT';
+}
+
+function dragCarriesItems(e: DragEvent): boolean {
+  const types = e.dataTransfer ? Array.from(e.dataTransfer.types) : [];
+  return types.includes('Files') || types.includes('text/uri-list');
+}
+
+export function App() {
+  const fatal = useApp((s) => s.fatal);
+  const connection = useApp((s) => s.connection);
+  const settings = useApp((s) => s.settings);
+  const openDialog = useApp((s) => s.openDialog);
+  const settingsOpen = useApp((s) => s.settingsOpen);
+  const appInfo = useApp((s) => s.appInfo);
+  const [dragging, setDragging] = useState(false);
+  const depth = useRef(0);
+
+  // Drop anywhere on the window: one or many episode folders or video files.
+  useEffect(() => {
+    const enter = (e: DragEvent) => {
+      if (!dragCarriesItems(e)) return;
+      e.preventDefault();
+      depth.current++;
+      setDragging(true);
+    };
+    const over = (e: DragEvent) => {
+      if (!dragCarriesItems(e)) return;
+      e.preventDefault();
+      if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
+    };
+    const leave = () => {
+      depth.current = Math.max(0, depth.current - 1);
+      if (depth.current === 0) setDragging(false);
+    };
+    const drop = (e: DragEvent) => {
+      e.preventDefault();
+      depth.current = 0;
+      setDragging(false);
+      const { bridge, addPaths, toast } = useApp.getState();
+      if (!bridge || !e.dataTransfer) return;
+      const paths = pathsFromDrop(e.dataTransfer, (f) => bridge.pathForFile(f));
+      if (paths.length === 0) {
+        toast({
+          kind: 'error',
+          title: 'Nothing to add',
+          detail: 'The drop carried no file paths this window can read. Use “Open folder…” and type the path instead.',
+        });
+        return;
+      }
+      void addPaths(paths);
+    };
+    window.addEventListener('dragenter', enter);
+    window.addEventListener('dragover', over);
+    window.addEventListener('dragleave', leave);
+    window.addEventListener('drop', drop);
+    return () => {
+      window.removeEventListener('dragenter', enter);
+      window.removeEventListener('dragover', over);
+      window.removeEventListener('dragleave', leave);
+      window.removeEventListener('drop', drop);
+    };
+  }, []);
+
+  // Shortcuts: Ctrl/Cmd+O opens, R runs all stages of the selected episode.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const s = useApp.getState();
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === 'o') {
+        e.preventDefault();
+        void s.pickFolder();
+        return;
+      }
+      if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target) || s.openDialog || s.settingsOpen) return;
+      if (e.key === 'r' || e.key === 'R') {
+        const id = s.selectedId;
+        const ep = s.episodes.find((x) => x.episodeId === id);
+        if (!id || !ep || ep.problem) return;
+        e.preventDefault();
+        if (s.mode === 'local') void s.runAll(id);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const theme = settings?.theme ?? 'system';
+  const nextTheme = theme === 'system' ? (matchMedia('(prefers-color-scheme: dark)').matches ? 'light' : 'dark') : theme === 'dark' ? 'light' : 'dark';
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true" />
+          <span className="brand-name">Screentime</span>
+        </div>
+        <div className="topbar-actions">
+          <button type="button" className="btn" onClick={() => void useApp.getState().pickFolder()} title="Open folder (Ctrl+O)">
+            <Icon name="folder" /> Open folder…
+          </button>
+          <button type="button" className="btn btn-icon" aria-label="Settings" title="Settings" onClick={() => useApp.getState().setSettingsOpen(true)}>
+            <Icon name="gear" />
+          </button>
+          <button
+            type="button"
+            className="btn btn-icon"
+            aria-label={`Switch to ${nextTheme} theme`}
+            title={`Switch to ${nextTheme} theme`}
+            onClick={() => void useApp.getState().setTheme(nextTheme)}
+          >
+            <Icon name={nextTheme === 'dark' ? 'moon' : 'sun'} />
+          </button>
+        </div>
+      </header>
+      {connection === 'closed' && appInfo?.host !== 'electron' ? (
+        <div className="banner banner-error banner-row" role="alert">
+          <span>Disconnected from Screentime. Any run started from this window has stopped.</span>
+          <button type="button" className="btn btn-small" onClick={() => window.location.reload()}>
+            Reload
+          </button>
+        </div>
+      ) : null}
+      {fatal ? (
+        <div className="banner banner-error" role="alert">
+          {fatal}
+        </div>
+      ) : null}
+      <div className="workspace">
+        <Library />
+        <main className="main" aria-label="Episode">
+          <EpisodeView />
+        </main>
+      </div>
+      {dragging ? (
+        <div className="drop-overlay" aria-hidden="true">
+          <div className="drop-card">
+            <Icon name="folder" size={32} />
+            <div className="drop-title">Drop episode folders or video files</div>
+            <div className="drop-sub">They are added to the library; nothing is copied or changed.</div>
+          </div>
+        </div>
+      ) : null}
+      {openDialog ? <OpenPathDialog /> : null}
+      {settingsOpen ? <SettingsDialog /> : null}
+      <Toasts />
+    </div>
+  );
+}

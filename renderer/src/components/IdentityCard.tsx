@@ -1,0 +1,141 @@
+import { useEffect, useRef, useState } from 'react';
+import type { Edit } from '../../../shared/ipc.js';
+import type { IdentityView } from '../store/reducers.js';
+import { formatScreenTime, identityName } from '../lib/format.js';
+import { Icon } from './Icon.js';
+
+const THUMB = 88;
+const SAMPLE = 36;
+
+export function IdentityCard(props: {
+  view: IdentityView;
+  episodeId: string;
+  selected: boolean;
+  mediaUrl: (rel: string) => string;
+  onToggle: () => void;
+  onEdit: (e: Edit) => Promise<boolean>;
+}) {
+  const { view, selected } = props;
+  const row = view.row;
+  const name = identityName(row.identity_id, row.label);
+  const [renaming, setRenaming] = useState(false);
+  const [draft, setDraft] = useState(name);
+  const [showTracks, setShowTracks] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    if (renaming) {
+      input.current?.focus();
+      input.current?.select();
+    }
+  }, [renaming]);
+
+  const commit = async () => {
+    const label = draft.trim();
+    if (!label || label === name) {
+      setRenaming(false);
+      return;
+    }
+    const ok = await props.onEdit({ kind: 'rename', identityId: row.identity_id, label });
+    if (ok) setRenaming(false);
+  };
+
+  return (
+    <article
+      className={`identity-card${selected ? ' selected' : ''}${row.ignored ? ' ignored' : ''}`}
+      aria-label={name}
+      data-identity-id={row.identity_id}
+    >
+      <div className="identity-top">
+        <div className="thumb-wrap">
+          {row.thumb ? (
+            <img className="thumb" src={props.mediaUrl(row.thumb)} width={THUMB} height={THUMB} loading="lazy" decoding="async" alt={`Face of ${name}`} />
+          ) : (
+            <div className="thumb thumb-empty" aria-hidden="true" />
+          )}
+          <label className="select-box" title="Select for merging">
+            <input type="checkbox" checked={selected} onChange={props.onToggle} aria-label={`Select ${name}`} />
+          </label>
+        </div>
+        <div className="identity-info">
+          {renaming ? (
+            <input
+              ref={input}
+              className="input rename-input"
+              value={draft}
+              maxLength={120}
+              aria-label={`New name for ${name}`}
+              onChange={(e) => setDraft(e.target.value)}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') {
+                  e.preventDefault();
+                  void commit();
+                }
+                if (e.key === 'Escape') {
+                  e.preventDefault();
+                  setDraft(name);
+                  setRenaming(false);
+                }
+              }}
+              onBlur={() => void commit()}
+            />
+          ) : (
+            <button
+              type="button"
+              className="identity-name"
+              title="Rename"
+              aria-label={`Rename ${name}`}
+              onClick={() => {
+                setDraft(name);
+                setRenaming(true);
+              }}
+            >
+              <span className={row.label ? undefined : 'unnamed'}>{name}</span>
+              <Icon name="edit" size={13} />
+            </button>
+          )}
+          <div className="identity-time" data-visible-s={view.visibleS}>
+            {row.ignored ? 'Not a person' : formatScreenTime(view.visibleS)}
+          </div>
+          <div className="identity-meta muted">
+            {view.nTracks} track{view.nTracks === 1 ? '' : 's'} · {row.n_faces} face{row.n_faces === 1 ? '' : 's'}
+          </div>
+        </div>
+      </div>
+      {row.sample_thumbs.length > 0 ? (
+        <div className="samples" aria-label="Sample faces">
+          {row.sample_thumbs.slice(0, 6).map((t) => (
+            <img key={t} className="sample" src={props.mediaUrl(t)} width={SAMPLE} height={SAMPLE} loading="lazy" decoding="async" alt="" />
+          ))}
+        </div>
+      ) : null}
+      <div className="identity-actions">
+        <button
+          type="button"
+          className="btn-ghost btn-small"
+          onClick={() => void props.onEdit({ kind: 'ignore', identityId: row.identity_id, ignored: !row.ignored })}
+          aria-pressed={row.ignored}
+        >
+          <Icon name="eyeOff" size={14} /> {row.ignored ? 'Is a person' : 'Not a person'}
+        </button>
+        {row.track_ids.length > 1 ? (
+          <button type="button" className="btn-ghost btn-small" aria-expanded={showTracks} onClick={() => setShowTracks(!showTracks)}>
+            <Icon name="split" size={14} /> Split…
+          </button>
+        ) : null}
+      </div>
+      {showTracks ? (
+        <ul className="track-list" aria-label={`Tracks of ${name}`}>
+          {row.track_ids.map((t) => (
+            <li key={t}>
+              <span className="mono">Track {t}</span>
+              <button type="button" className="btn btn-small" onClick={() => void props.onEdit({ kind: 'split', trackId: t })}>
+                Split out
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </article>
+  );
+}

@@ -1,0 +1,95 @@
+import { useEffect, useRef, useState } from 'react';
+import { useApp } from '../store/app-store.js';
+import { queueAvailability } from '../store/reducers.js';
+
+/** Queue connection, thermal limit and theme; saved by the host (settings:set). */
+export function SettingsDialog() {
+  const settings = useApp((s) => s.settings);
+  const queueStatus = useApp((s) => s.queueStatus);
+  const [redisUrl, setRedisUrl] = useState(settings?.redisUrl ?? '');
+  const [limit, setLimit] = useState(settings?.thermalLimitC != null ? String(settings.thermalLimitC) : '');
+  const [busy, setBusy] = useState(false);
+  const first = useRef<HTMLInputElement>(null);
+  const close = () => useApp.getState().setSettingsOpen(false);
+  const limitNum = limit.trim() === '' ? null : Number(limit);
+  const limitValid = limitNum === null || (Number.isFinite(limitNum) && limitNum >= 40 && limitNum <= 110);
+  const queue = queueAvailability(queueStatus);
+
+  useEffect(() => {
+    first.current?.focus();
+  }, []);
+
+  const save = async () => {
+    if (!limitValid || busy) return;
+    setBusy(true);
+    const ok = await useApp.getState().saveSettings({ redisUrl: redisUrl.trim() || null, thermalLimitC: limitNum });
+    setBusy(false);
+    if (ok) close();
+  };
+
+  return (
+    <div
+      className="modal-backdrop"
+      onMouseDown={(e) => {
+        if (e.target === e.currentTarget) close();
+      }}
+    >
+      <div
+        className="modal"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="settings-title"
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') {
+            e.preventDefault();
+            close();
+          }
+          if (e.key === 'Enter' && (e.target as HTMLElement).tagName === 'INPUT') {
+            e.preventDefault();
+            void save();
+          }
+        }}
+      >
+        <h2 id="settings-title" className="modal-title">
+          Settings
+        </h2>
+        <label className="field">
+          <span className="field-label">Queue (Redis URL)</span>
+          <input
+            ref={first}
+            className="input mono"
+            placeholder="redis://127.0.0.1:6379"
+            spellCheck={false}
+            value={redisUrl}
+            onChange={(e) => setRedisUrl(e.target.value)}
+          />
+          <span className="field-help">{queue.enabled ? 'Queue reachable.' : queue.reason}</span>
+        </label>
+        <label className="field">
+          <span className="field-label">Thermal limit (°C)</span>
+          <input
+            className="input input-narrow"
+            type="number"
+            min={40}
+            max={110}
+            placeholder="off"
+            value={limit}
+            aria-invalid={!limitValid}
+            onChange={(e) => setLimit(e.target.value)}
+          />
+          <span className={`field-help${limitValid ? '' : ' invalid'}`}>
+            {limitValid ? 'Local runs pause while the CPU is this hot. Empty: pause only when the system reports serious heat.' : 'Enter a temperature between 40 and 110 °C.'}
+          </span>
+        </label>
+        <div className="modal-actions">
+          <button type="button" className="btn" onClick={close}>
+            Cancel
+          </button>
+          <button type="button" className="btn btn-primary" disabled={!limitValid || busy} onClick={() => void save()}>
+            Save
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}

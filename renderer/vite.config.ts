@@ -1,0 +1,20 @@
+import { defineConfig } from 'vite';
+import { fileURLToPath } from 'node:url';
+
+// The window is a static bundle: Electron loads it from disk (file://) and the browser host
+// serves it from its own origin, so every asset URL must be relative (base './').
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: './',
+  // Vite's own transform (oxc) handles TSX; the automatic runtime means no `import React` per file.
+  oxc: { jsx: { runtime: 'automatic' } },
+  build: {
+    outDir: fileURLToPath(new URL('../dist/renderer', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+    // Inline nothing as data: URLs beyond tiny icons; the CSP allows data: images only.
+    assetsInlineLimit: 0,
+  },
+  server: { strictPort: true },
+});
