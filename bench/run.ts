@@ -219,7 +219,7 @@ async function main() {
   log(`decode-only: ${decode.fps} fps`);
 
   const long = values['skip-long'] ? [] : await pipelineOn(longDir, threads, `${minutes}min`);
-  const short = await pipelineOn(shortDir, threads, `${shortMinutes}min`);
+  const short = minutes === shortMinutes && long.length ? long : await pipelineOn(shortDir, threads, `${shortMinutes}min`);
 
   log('cluster of 5,000 synthetic tracks');
   const synth = syntheticCluster();

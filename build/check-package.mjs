@@ -28,7 +28,13 @@ export const REQUIRED_IN_ASAR = [
   '/dist/shared/ipc.js',
 ];
 /** Native parts that must be real files next to the asar (dlopen cannot read inside it). */
-export const REQUIRED_UNPACKED = ['node_modules/onnxruntime-node/package.json', 'node_modules/sharp/package.json'];
+export const REQUIRED_UNPACKED = [
+  'node_modules/onnxruntime-node/package.json',
+  'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node',
+  'node_modules/sharp/package.json',
+];
+/** Other platforms' native binaries must not ride along in a Linux package. */
+export const FORBIDDEN_UNPACKED = ['node_modules/onnxruntime-node/bin/napi-v6/darwin', 'node_modules/onnxruntime-node/bin/napi-v6/win32'];
 /** Things that must NOT ship: sources, tests, maps. */
 export const FORBIDDEN_IN_ASAR = [/^\/(host|electron|pipeline|shared|renderer|queue|e2e|test-support)\/.*\.tsx?$/, /^\/dist\/.*\.test\.js$/, /^\/dist\/.*\.map$/, /^\/build\//];
 
@@ -99,6 +105,7 @@ try {
   for (const f of REQUIRED_IN_ASAR) if (!entries.has(f)) fail(`missing from app.asar: ${f}`);
   for (const e of entries) for (const re of FORBIDDEN_IN_ASAR) if (re.test(e)) fail(`should not ship: ${e}`);
   for (const f of REQUIRED_UNPACKED) if (!existsSync(path.join(resources, 'app.asar.unpacked', f))) fail(`not unpacked: ${f}`);
+  for (const f of FORBIDDEN_UNPACKED) if (existsSync(path.join(resources, 'app.asar.unpacked', f))) fail(`should not ship in a Linux package: ${f}`);
   if (!existsSync(path.join(resources, 'icons', 'tray.png'))) fail('missing resources/icons/tray.png');
   const models = readdirSync(path.join(ROOT, 'build', 'models')).filter((f) => f.endsWith('.onnx'));
   for (const m of models) if (!existsSync(path.join(resources, 'models', m))) fail(`model not shipped: ${m}`);

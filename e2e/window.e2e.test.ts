@@ -124,7 +124,7 @@ describe.skipIf(skip !== null)(`window end to end ${skip ?? ''}`, () => {
       const seen: number[] = [];
       let shot = false;
       const done = page.locator('li.stage-row[data-stage="screentime"][data-state="completed"]');
-      const deadline = Date.now() + 280_000;
+      const deadline = Date.now() + 540_000;
       while (Date.now() < deadline && !(await done.isVisible())) {
         const v = await page
           .locator('[role=progressbar]')
@@ -215,8 +215,11 @@ describe.skipIf(skip !== null)(`window end to end ${skip ?? ''}`, () => {
       const shown = await page.locator('.identity-time').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-visible-s'))));
       expect(shown.sort((x, y) => x - y)).toEqual(st.identities.map((i) => i.visible_s).sort((x, y) => x - y));
       expect(errors).toEqual([]);
+    } catch (e) {
+      await screenshot(page, 'failure-full-flow').catch(() => undefined);
+      throw e;
     } finally {
       await context.close();
     }
-  }, 400_000);
+  }, 720_000);
 });

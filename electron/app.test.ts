@@ -2,7 +2,7 @@
 // here; docs/security.md). The core it wires (dispatch, library, runner) is tested for real in
 // host/.
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -210,6 +210,28 @@ describe('electron adapter', () => {
     expect(runner.ended).toContain(s1);
     runner.finish!({ status: 'cancelled' } as never);
     expect(await pending).toMatchObject({ ok: true, value: { status: 'cancelled' } });
+  });
+
+  it('picks folders and saves exports with native dialogs tied to the asking window', async () => {
+    const dialog = fake.module.dialog;
+    dialog.showOpenDialog.mockResolvedValueOnce({ canceled: true, filePaths: [] });
+    expect(await invoke('library:pick', undefined)).toEqual({ ok: true, value: { added: [], rejected: [] } });
+    expect(dialog.showOpenDialog).toHaveBeenLastCalledWith(win, { title: 'Add episode folders', properties: ['openDirectory', 'multiSelections'] });
+    const empty = path.join(root, 'empty');
+    mkdirSync(empty, { recursive: true });
+    dialog.showOpenDialog.mockResolvedValueOnce({ canceled: false, filePaths: [empty] });
+    expect(await invoke('library:pick', undefined)).toEqual({ ok: true, value: { added: [], rejected: [{ path: empty, reason: expect.stringMatching(/^no video in .*empty/) }] } });
+    // Export: the results of a finished episode, written where the user chose.
+    const out = path.join(epDir, 'screentime');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(path.join(out, 'identities.json'), JSON.stringify({ identities: [] }));
+    writeFileSync(path.join(out, 'screentime.json'), JSON.stringify({ duration_s: 10, gap_tolerance_s: 0.5, identities: [{ identity_id: 0, label: 'Ann', visible_s: 4, segments: [[1, 5]], n_tracks: 1 }] }));
+    const target = path.join(root, 'chosen.csv');
+    dialog.showSaveDialog.mockResolvedValueOnce({ canceled: false, filePath: target });
+    expect(await invoke('results:export', { episodeId, format: 'csv' })).toEqual({ ok: true, value: { savedPath: target, fileName: 'Episode_1-screentime.csv', content: null } });
+    expect(readFileSync(target, 'utf8')).toContain('0,Ann,4.000,1,1,1.000,5.000,1.000-5.000');
+    dialog.showSaveDialog.mockResolvedValueOnce({ canceled: true, filePath: '' });
+    expect(await invoke('results:export', { episodeId, format: 'json' })).toEqual({ ok: true, value: { savedPath: null, fileName: 'Episode_1-screentime.json', content: null } });
   });
 
   it('ends the window session on a reload, a crash and when the window is destroyed', () => {

@@ -133,7 +133,7 @@ describe.skipIf(skip)('queue mode with real Redis and worker processes', () => {
   });
 
   it('cancel mid-run stops the job and leaves no process of the stage', async () => {
-    const w1 = workers.find((w) => w.name === 'w1')!;
+    const w1 = workers.find((w) => w.name === 'w1' && w.proc.exitCode === null) ?? (await startWorkerProc(redis.url, 'w1'));
     const ep = tempEpisode('episode_gt.mp4');
     const from = events.length;
     const [job] = await svc.submit({ episodeId: 'gt-cancel', episodeDir: ep, stages: ['detect_track'], profile: 'balanced' });
@@ -209,7 +209,7 @@ describe.skipIf(skip)('queue mode with real Redis and worker processes', () => {
     // Stop all but one worker cleanly.
     const live = workers.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
     for (const w of live.slice(1)) expect(await stopWorker(w)).toBe(0);
-    const w = live[0]!;
+    const w = live[0] ?? (await startWorkerProc(redis.url, 'w-term'));
     const ep = tempEpisode('episode_gt.mp4');
     const from = events.length;
     const [job] = await svc.submit({ episodeId: 'gt-term', episodeDir: ep, stages: ['detect_track'], profile: 'balanced' });
@@ -250,6 +250,17 @@ describe.skipIf(skip)('queue mode with real Redis and worker processes', () => {
     const [lost] = await svc.submit({ episodeId: 'lost', episodeDir: '/Volumes/elsewhere/ep9', stages: ['detect_track'], profile: 'balanced' });
     const failed = await waitEvent(lost!.jobId, (e) => e.state === 'failed', 30_000, from);
     expect(failed.error).toBe('episode folder not reachable from worker w3: /Volumes/elsewhere/ep9');
+  });
+
+  it('a second worker with the name of a running one is refused (its sweep would hit live stages)', async () => {
+    const live = workers.find((w) => w.proc.exitCode === null && w.proc.signalCode === null) ?? (await startWorkerProc(redis.url, 'w-solo'));
+    const dup = spawn(process.execPath, [CLI_JS, 'worker', '--redis', redis.url, '--name', live.name, '--state-dir', stateDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    dup.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+    const code = await new Promise<number | null>((r) => dup.once('exit', (c) => r(c)));
+    expect(code).toBe(3);
+    expect(err).toContain(`a worker named ${live.name} is already running on this machine (pid ${live.pid})`);
+    expect(live.proc.exitCode).toBeNull();
   });
 
   it.skipIf(chainSkip)(`a whole episode runs its four stages in order on the workers${chainSkip ? ` (${chainSkip})` : ''}`, async () => {

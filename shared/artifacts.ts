@@ -27,6 +27,8 @@ export const ARTIFACT_FILES = {
   screentime: 'screentime.json',
   screentimeCsv: 'screentime.csv',
   lock: 'run.lock',
+  /** Folder of per-stage run locks: `locks/<stage>.lock` (pipeline/runtime/lock.ts). */
+  locks: 'locks',
 } as const;
 
 export interface VideoFacts {

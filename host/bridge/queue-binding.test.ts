@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { mediaPath, missing, tempEpisode } from '../../test-support/shared-data.js';
 import { redisMissing, startTestRedis, type TestRedis } from '../../queue/test-redis.js';
 import { LibraryStore } from '../library/store.js';
 import { SettingsStore } from '../library/settings.js';
@@ -18,7 +19,7 @@ const idle: RunnerPort = {
   onActivityChange: () => () => undefined,
 };
 
-const why = redisMissing();
+const why = redisMissing() ?? missing(mediaPath('short_hamilton_clip.mp4'));
 describe('queue mode through the bridge', () => {
   let redis: TestRedis | null = null;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'screentime-qb-'));
@@ -34,7 +35,8 @@ describe('queue mode through the bridge', () => {
     const settings = new SettingsStore(dataDir);
     const binding = queueBinding(settings);
     const bridge = createBridge({ host: 'web', version: 't', platform: 'linux', library: new LibraryStore(dataDir), settings, runner: idle, queue: binding.queue });
-    const s = bridge.openSession(() => undefined);
+    const events: Array<{ event: string; payload: unknown }> = [];
+    const s = bridge.openSession((event, payload) => events.push({ event, payload }));
     expect(await bridge.dispatch(s, 'queue:status', undefined)).toMatchObject({ ok: true, value: { configured: false, message: 'Queue mode is not configured: set a Redis URL in Settings' } });
     expect(await bridge.dispatch(s, 'settings:set', { redisUrl: redis!.url })).toMatchObject({ ok: true });
     const st = await bridge.dispatch(s, 'queue:status', undefined);
@@ -45,6 +47,20 @@ describe('queue mode through the bridge', () => {
       ok: false,
       error: expect.stringMatching(/^Unknown episode/),
     });
+    // A real submission for a library episode: jobs come back at once, job events reach the window.
+    const ep = tempEpisode('short_hamilton_clip.mp4', 'Queued');
+    const added = await bridge.dispatch(s, 'library:add', { paths: [ep] });
+    if (!added.ok) throw new Error(added.error);
+    const episodeId = (added.value as { added: Array<{ episodeId: string }> }).added[0]!.episodeId;
+    const sub = await bridge.dispatch(s, 'queue:submit', { episodeId, stages: ['cluster', 'screentime'], profile: 'balanced' });
+    if (!sub.ok) throw new Error(sub.error);
+    const jobs = sub.value as Array<{ jobId: string; stage: string; episodeId: string }>;
+    expect(jobs.map((j) => [j.stage, j.episodeId])).toEqual([['cluster', episodeId], ['screentime', episodeId]]);
+    await vi.waitFor(() => expect(events.some((e) => e.event === 'queue:job' && (e.payload as { jobId: string }).jobId === jobs[0]!.jobId)).toBe(true), { timeout: 5000 });
+    const again = await bridge.dispatch(s, 'queue:submit', { episodeId, stages: ['cluster'], profile: 'balanced' });
+    expect(again.ok).toBe(false);
+    expect(await bridge.dispatch(s, 'queue:cancel', { jobId: jobs[0]!.jobId })).toEqual({ ok: true, value: { cancelled: true } });
+    rmSync(path.dirname(ep), { recursive: true, force: true });
     expect(await bridge.dispatch(s, 'settings:set', { redisUrl: null })).toMatchObject({ ok: true });
     expect(await bridge.dispatch(s, 'queue:list', undefined)).toEqual({ ok: false, error: 'Queue mode is not configured: set a Redis URL in Settings' });
     bridge.dispose();

@@ -7,6 +7,7 @@ import { ARTIFACT_FILES, type IdentitiesFile, type ScreentimeFile } from '../../
 import type { EpisodeDetail, EpisodeSummary, Results, StageState } from '../../shared/ipc.js';
 import { STAGES, type StageName } from '../../shared/stages.js';
 import { readManifest, stageStates } from '../../pipeline/runtime/manifest.js';
+import { screentimeCsv } from '../../pipeline/screentime/compute.js';
 import type { ActiveRun } from '../runner/types.js';
 import type { LibraryEntry, LibraryStore } from './store.js';
 
@@ -77,32 +78,11 @@ export function readResults(library: LibraryStore, episodeId: string): Results {
   };
 }
 
-/**
- * A spreadsheet cell: quoted when needed, and a leading = + - @ (or tab/CR) neutralised so a
- * label typed by someone cannot run as a formula when the export is opened (CSV injection).
- */
-export function csvCell(v: string | number | null): string {
-  if (v === null) return '';
-  let s = String(v);
-  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export function resultsCsv(r: Results): string {
-  const lines = [['identity_id', 'label', 'visible_s', 'share_of_episode', 'n_tracks', 'segments'].join(',')];
-  const duration = r.screentime?.duration_s ?? 0;
-  for (const i of r.screentime?.identities ?? []) {
-    const share = duration > 0 ? (i.visible_s / duration).toFixed(4) : '';
-    const segs = i.segments.map(([a, b]) => `${a.toFixed(2)}-${b.toFixed(2)}`).join(' ');
-    lines.push([csvCell(i.identity_id), csvCell(i.label), csvCell(Number(i.visible_s.toFixed(3))), share, csvCell(i.n_tracks), csvCell(segs)].join(','));
-  }
-  return `${lines.join('\n')}\n`;
-}
-
 export function exportContent(entry: LibraryEntry, r: Results, format: 'csv' | 'json'): { fileName: string; content: string } {
   const safeName = entry.name.replace(/[^\w.-]+/g, '_').replace(/^[._]+/, '') || 'episode';
   if (!r.screentime) throw new Error(`No screen time yet for ${entry.name}: run the screentime stage first`);
-  if (format === 'csv') return { fileName: `${safeName}-screentime.csv`, content: resultsCsv(r) };
+  // The same CSV the pipeline writes (screentime.csv), from the current (possibly edited) results.
+  if (format === 'csv') return { fileName: `${safeName}-screentime.csv`, content: screentimeCsv(r.screentime) };
   const doc = { episode: entry.name, video: entry.video?.file ?? entry.videoPath, identities: r.identities, screentime: r.screentime };
   return { fileName: `${safeName}-screentime.json`, content: `${JSON.stringify(doc, null, 2)}\n` };
 }

@@ -91,7 +91,9 @@ export class TreeSampler {
     const live: number[] = [];
     stats.forEach((r, i) => {
       const pid = pids[i]!;
-      if (r.status !== 'fulfilled') return;
+      // A live process always has resident memory; 0 means it already exited (a zombie
+      // waiting to be reaped), which is not part of the running tree any more.
+      if (r.status !== 'fulfilled' || !(r.value.memory > 0)) return;
       live.push(pid);
       rss += r.value.memory;
       rssKnown = true;

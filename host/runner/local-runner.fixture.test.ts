@@ -4,9 +4,9 @@
 // driven by a fed thermal source while the real tree is stopped and continued.
 
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
-import { describe, expect, it, afterEach } from 'vitest';
-import { REPO_ROOT, mediaPath, missing, tempEpisode } from '../../test-support/shared-data.js';
+import { readFileSync, rmSync } from 'node:fs';
+import { afterAll, describe, expect, it, afterEach } from 'vitest';
+import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode as makeEpisode } from '../../test-support/shared-data.js';
 import { commandName, descendants, processState, waitGone } from '../../test-support/proc.js';
 import { ExternalThermalSource } from '../readings/thermal.js';
 import { LocalRunner } from './local-runner.js';
@@ -16,6 +16,16 @@ import type { RunStageRequest } from './types.js';
 const FIXTURE = path.join(REPO_ROOT, 'host', 'runner', 'test-fixtures', 'ffmpeg-stage.mjs');
 const skip = missing(mediaPath('episode_gt.mp4'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Each temp episode is a 6 MB copy of the video: remove them when the file is done.
+const episodeRoots: string[] = [];
+function tempEpisode(name: string): string {
+  const dir = makeEpisode(name);
+  episodeRoots.push(path.dirname(dir));
+  return dir;
+}
+afterAll(() => {
+  for (const root of episodeRoots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
 
 async function waitFor<T>(fn: () => T | null | undefined | false, timeoutMs: number, what: string): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -101,6 +111,14 @@ describe.skipIf(skip)('failures in words', () => {
     expect(r.exitCode).toBe(1);
     expect(r.error).toBe('the stage hit an internal error: fixture: decoder lost its mind');
   });
+  it.skipIf(missing(CLI_JS))('an episode folder that is gone: the stage\'s own words (real CLI)', async () => {
+    const runner = new LocalRunner({ cliPath: CLI_JS, env: { SCREENTIME_MODELS_DIR: MODELS_DIR } });
+    const gone = path.join(tempEpisode('episode_gt.mp4'), '..', 'no-such-episode');
+    const r = await runner.run(req(gone), () => {});
+    expect(r.status).toBe('error');
+    expect(r.error).not.toMatch(/ENOENT|exit code/);
+    expect(r.error).toContain('no-such-episode');
+  });
   it('a CLI that cannot be found', async () => {
     const runner = new LocalRunner({ cliPath: FIXTURE, node: { command: '/nonexistent/node', argsPrefix: [], env: {} } });
     const r = await runner.run(req(tempEpisode('episode_gt.mp4')), () => {});
@@ -114,9 +132,9 @@ describe.skipIf(skip)('thermal guard on a real tree', () => {
     const dir = tempEpisode('episode_gt.mp4');
     const thermal = new ExternalThermalSource('test');
     thermal.set({ state: 'nominal', maxTempC: 60 });
-    // 4 s of video at real-time speed: ~4.5 s of active time against a 6 s timeout, and a pause of
-    // 7.6 s in the middle. Counting the pause would time the run out.
-    const runner = fixtureRunner('normal', { thermal, readingsIntervalMs: 200, env: { FIXTURE_REALTIME_S: '4' } }, false);
+    // 2 s of video at real-time speed: ~3 s of active time (start-up included) against a 6 s
+    // timeout, and a pause of 7.6 s in the middle. Counting the pause would time the run out.
+    const runner = fixtureRunner('normal', { thermal, readingsIntervalMs: 200, env: { FIXTURE_REALTIME_S: '2' } }, false);
     const paused: boolean[] = [];
     const pending = runner.run(req(dir, { timeoutS: 6 }), (e) => {
       if (e.event === 'stage:readings') paused.push(e.payload.paused);
@@ -138,7 +156,8 @@ describe.skipIf(skip)('thermal guard on a real tree', () => {
     const r = await pending;
     expect(r.error).toBeNull();
     expect(r.status).toBe('completed');
-    expect(r.elapsedSeconds).toBeGreaterThan(6 + 7);
+    // Longer than the 6 s timeout in wall time (7.6 s of it paused), yet not timed out.
+    expect(r.elapsedSeconds).toBeGreaterThan(8.5);
     expect(r.logs.some((l) => /^Thermal guard: paused detect_track because thermal state is serious \(91 C\)/.test(l))).toBe(true);
     expect(r.logs.some((l) => /^Thermal guard: resumed detect_track, cooled to 70 C/.test(l))).toBe(true);
     expect(paused).toContain(true);

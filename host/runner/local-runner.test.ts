@@ -3,12 +3,12 @@
 // Build first: npm run build:node.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pidusage from 'pidusage';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode } from '../../test-support/shared-data.js';
+import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode as makeEpisode } from '../../test-support/shared-data.js';
 import { commandName, descendants, isGone, processState, waitGone } from '../../test-support/proc.js';
 import { ExternalThermalSource } from '../readings/thermal.js';
 import { LocalRunner } from './local-runner.js';
@@ -25,6 +25,16 @@ const PARENT = path.join(REPO_ROOT, 'host', 'runner', 'test-fixtures', 'runner-p
 const ENV = { SCREENTIME_MODELS_DIR: MODELS_DIR };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Each temp episode is a 6 MB copy of the video: remove them when the file is done.
+const episodeRoots: string[] = [];
+function tempEpisode(name: string): string {
+  const dir = makeEpisode(name);
+  episodeRoots.push(path.dirname(dir));
+  return dir;
+}
+afterAll(() => {
+  for (const root of episodeRoots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
 let n = 0;
 function request(dir: string, over: Partial<RunStageRequest> = {}): RunStageRequest {
   n++;

@@ -61,10 +61,11 @@ export function capThreads(requested: number | undefined, cap: number = LOCAL_MO
 
 /** CLI arguments of one local stage run. Pure. */
 export function stageArgs(req: RunStageRequest, cpuThreads: number): string[] {
-  const args = ['stage', req.stage, req.episodeDir, '--profile', req.profile];
+  // Absolute paths: the stage's working directory is not the caller's concern.
+  const args = ['stage', req.stage, path.resolve(req.episodeDir), '--profile', req.profile];
   if (req.stride !== undefined) args.push('--stride', String(req.stride));
   args.push('--threads', String(cpuThreads));
-  if (path.resolve(req.outDir) !== path.resolve(req.episodeDir, ARTIFACT_DIR_NAME)) args.push('--out', req.outDir);
+  if (path.resolve(req.outDir) !== path.resolve(req.episodeDir, ARTIFACT_DIR_NAME)) args.push('--out', path.resolve(req.outDir));
   return args;
 }
 
@@ -313,7 +314,9 @@ export class LocalRunner {
 
     let child: ChildProcessWithoutNullStreams;
     try {
-      child = spawnGroup(this.node.command, args, { env, cwd: req.episodeDir });
+      // No cwd: a missing episode folder must reach the stage, which says so in words, instead of
+      // failing the spawn with a misleading ENOENT about node itself.
+      child = spawnGroup(this.node.command, args, { env });
     } catch (e) {
       clearInterval(logTimer);
       clearTimeout(headerTimer);

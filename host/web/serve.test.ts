@@ -1,10 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode } from '../../test-support/shared-data.js';
-import { descendants, isGone, waitGone } from '../../test-support/proc.js';
+import { commandName, descendants, isGone, waitGone } from '../../test-support/proc.js';
 import type { ActiveRun } from '../runner/types.js';
 import type { RunnerPort } from '../bridge/types.js';
 import { parseClientMessage } from './protocol.js';
@@ -210,12 +210,15 @@ describe('socket close ends the session', () => {
       const pid = active[0]!.pid!;
       expect(isGone(pid)).toBe(false);
       const tree = [pid, ...descendants(pid)];
+      // The stage and the decoder it started: both must die, not just the direct child.
+      expect(tree.map((p) => commandName(p))).toContain('ffmpeg');
       const t0 = Date.now();
       a.ws.close();
       const alive = await waitGone(tree, 5000);
       const tookMs = Date.now() - t0;
       expect(alive).toEqual([]);
-      expect(runner.active()).toEqual([]);
+      // The runner drops the run once it has seen the exit (just after the tree is gone).
+      await vi.waitFor(() => expect(runner.active()).toEqual([]), { timeout: 5000 });
       console.log(`socket close -> ${tree.length} processes gone in ${tookMs} ms`);
       void run;
       // A new page (new session) sees the stage as cancelled/interrupted, not running.

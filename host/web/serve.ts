@@ -38,6 +38,8 @@ export interface WebHostOptions {
   token?: string;
   /** Default: a LocalRunner on dist/pipeline/cli/main.js with the current Node. */
   runner?: RunnerPort;
+  /** Extra environment for the default runner's stages (e.g. SCREENTIME_MODELS_DIR). */
+  runnerEnv?: Record<string, string>;
   /** Queue mode, if configured. */
   queue?: () => QueuePort | null;
   /** Where the host writes its log lines (default: console.log). */
@@ -89,6 +91,7 @@ export async function startWebHost(options: WebHostOptions = {}): Promise<WebHos
     new LocalRunner({
       cliPath: path.join(DIST, 'pipeline', 'cli', 'main.js'),
       thermalLimitC: () => settings.get().thermalLimitC,
+      env: options.runnerEnv ?? {},
     });
 
   const binding = options.queue ? null : queueBinding(settings);

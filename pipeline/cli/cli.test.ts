@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../shared/artifacts.js';
 import { createLineSplitter, parseStageLine, type StageEvent } from '../../shared/progress.js';
 import { EXIT, STAGES } from '../../shared/stages.js';
+import { readActiveLock } from '../runtime/lock.js';
 import { stageStates } from '../runtime/manifest.js';
 import { descendants, waitGone, commandName } from '../../test-support/proc.js';
 import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode } from '../../test-support/shared-data.js';
@@ -135,6 +136,24 @@ describe('screentime stage detect_track (real video, real models)', () => {
       expect(existsSync(path.join(outDir, 'locks', 'detect_track.lock'))).toBe(false);
     });
   }
+
+  it.skipIf(needs)('SIGKILL mid-run: the stage shows "interrupted", its lock is stale and the next run takes it over', async () => {
+    const ep = tempEpisode('episode_gt.mp4');
+    const outDir = path.join(ep, 'screentime');
+    const r = startCli(['stage', 'detect_track', ep, '--json']);
+    await r.waitFor((e) => e.type === 'progress' && e.fraction > 0.02);
+    const tree = descendants(r.child.pid!);
+    r.child.kill('SIGKILL');
+    await r.exited;
+    // ffmpeg dies with its parent (PR_SET_PDEATHSIG), even without a chance to clean up.
+    expect(await waitGone(tree, 2000)).toEqual([]);
+    expect(existsSync(path.join(outDir, 'locks', 'detect_track.lock'))).toBe(true);
+    expect(readActiveLock(outDir, 'detect_track')).toBeNull();
+    expect(stageStates(manifestOf(outDir)).detect_track).toBe('interrupted');
+    const again = await runCli(['stage', 'detect_track', ep, '--json', '--stride', '25']);
+    expect(again.code, again.stderr.join('\n')).toBe(EXIT.OK);
+    expect(stageStates(manifestOf(outDir)).detect_track).toBe('completed');
+  });
 
   it.skipIf(needs)('a second run of the same stage on the same episode: EXIT.ALREADY_RUNNING, "already running"', async () => {
     const ep = tempEpisode('episode_gt.mp4');

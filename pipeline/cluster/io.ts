@@ -1,6 +1,6 @@
 // Reading the artifacts the later stages and review edits work from.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ARTIFACT_FILES, type EditsFile, type IdentitiesFile, type Manifest, type PrototypeRow, type ShotRow, type TrackRow } from '../../shared/artifacts.js';
 import { EXIT } from '../../shared/stages.js';
@@ -48,9 +48,14 @@ export function f32Bytes(v: Float32Array): Buffer {
 
 export const EMBEDDING_DIM = 128;
 
-export function readPrototypes(outDir: string, dim = EMBEDDING_DIM): Prototypes {
+/** Prototypes; the vector length follows from the file size (any embedder's dimension works). */
+export function readPrototypes(outDir: string): Prototypes {
   const rows = readJsonl<PrototypeRow>(requireFile(outDir, ARTIFACT_FILES.prototypesIndex, 'faces_embed'));
-  const vectors = readF32(requireFile(outDir, ARTIFACT_FILES.prototypes, 'faces_embed'), rows.length, dim);
+  const f32 = requireFile(outDir, ARTIFACT_FILES.prototypes, 'faces_embed');
+  const bytes = statSync(f32).size;
+  const dim = rows.length ? bytes / 4 / rows.length : EMBEDDING_DIM;
+  if (!Number.isInteger(dim) || dim < 1) throw new StageError(`prototypes.f32 has ${bytes} bytes, not a whole number of float32 rows for ${rows.length} tracks`, EXIT.BAD_INPUT);
+  const vectors = readF32(f32, rows.length, dim);
   const byTrack = new Map<number, PrototypeRow>();
   rows.forEach((r, i) => {
     if (r.row !== i) throw new StageError(`prototypes.jsonl line ${i + 1} says row ${r.row}`, EXIT.BAD_INPUT);
@@ -83,6 +88,7 @@ export function detectStride(manifest: Manifest): number {
 export function screentimeParams(manifest: Manifest, gapToleranceS: number): ScreentimeParams {
   return {
     halfStepS: halfStep(detectStride(manifest), manifest.video.fps),
+    strideFrames: detectStride(manifest),
     gapToleranceS,
     durationS: manifest.video.duration_s,
   };

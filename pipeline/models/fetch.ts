@@ -53,7 +53,9 @@ export async function fetchModels(o: FetchOptions = {}): Promise<FetchResult[]> 
     log(`${spec.file}: downloading ${url}`);
     let res: Response;
     try {
-      res = await fetch(url, { signal: o.signal ?? null, redirect: 'follow' });
+      // A stalled connection must not hang the command: 120 s per model (they are < 1 MB).
+      const timeout = AbortSignal.timeout(120_000);
+      res = await fetch(url, { signal: o.signal ? AbortSignal.any([o.signal, timeout]) : timeout, redirect: 'follow' });
     } catch (e) {
       const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
       throw new StageError(`cannot download ${spec.file} from ${url} (${cause})`, EXIT.MODEL);

@@ -5,6 +5,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, constants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ARTIFACT_FILES } from '../../shared/artifacts.js';
 import { EXIT, type StageName } from '../../shared/stages.js';
 import { StageError } from './stage.js';
 
@@ -18,7 +19,7 @@ export interface LockInfo {
 }
 
 export function lockPath(outDir: string, stage: string): string {
-  return path.join(outDir, 'locks', `${stage}.lock`);
+  return path.join(outDir, ARTIFACT_FILES.locks, `${stage}.lock`);
 }
 
 /** Linux process start time from /proc/<pid>/stat (field 22), or null elsewhere / when gone. */

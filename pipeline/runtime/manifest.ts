@@ -37,7 +37,7 @@ function sleepSync(ms: number): void {
 
 /** Runs fn while holding `<outDir>/locks/manifest.lock` (O_EXCL). A mutex older than 10 s is stale. */
 function withManifestMutex<T>(outDir: string, fn: () => T): T {
-  const file = path.join(outDir, 'locks', 'manifest.lock');
+  const file = path.join(outDir, ARTIFACT_FILES.locks, 'manifest.lock');
   mkdirSync(path.dirname(file), { recursive: true });
   const deadline = Date.now() + 5000;
   for (;;) {

@@ -30,6 +30,21 @@ describe('trackSpan', () => {
   });
 });
 
+describe('trackSpan at shot edges', () => {
+  const framed = new Map([[1, { start_ts: 5, end_ts: 12, start_frame: 125, end_frame: 300 }]]);
+  const Q = { ...P, strideFrames: 4 };
+  it('snaps to the cut when the track was seen in the first / last analysed frame of its shot', () => {
+    // analysed frames 128 (first of the shot) ... 296 (last: 297-299 are not analysed)
+    expect(trackSpan({ first_ts: 5.12, last_ts: 11.84, shot: 1, first_frame: 128, last_frame: 296 }, framed, Q)).toEqual({ start: 5, end: 12, shot: 1 });
+    // seen only from the second analysed frame on, and lost one analysed frame before the end
+    const s = trackSpan({ first_ts: 5.28, last_ts: 11.68, shot: 1, first_frame: 132, last_frame: 292 }, framed, Q)!;
+    expect(s.start).toBeCloseTo(5.2);
+    expect(s.end).toBeCloseTo(11.76);
+    // without the stride no snapping
+    expect(trackSpan({ first_ts: 5.12, last_ts: 11.84, shot: 1, first_frame: 128, last_frame: 296 }, framed, P)!.start).toBeCloseTo(5.04);
+  });
+});
+
 describe('mergeSpans', () => {
   it('joins overlaps, bridges small gaps in one shot only, keeps big gaps', () => {
     expect(mergeSpans([
@@ -60,6 +75,16 @@ describe('computeScreentime', () => {
     expect(st.identities[0]!.visible_s).toBeCloseTo(6.16);
     expect(st.gap_tolerance_s).toBe(0.5);
     for (const r of st.identities) expect(r.visible_s).toBeLessThanOrEqual(st.duration_s);
+  });
+});
+
+describe('rounding', () => {
+  it('never reports past the end of the video', () => {
+    const st = computeScreentime([identity(0, [1])], [{ track_id: 1, first_ts: 8, last_ts: 9.17, shot: 0 }], [{ shot: 0, start_ts: 0, end_ts: 9.175844 }], { halfStepS: 0.05, gapToleranceS: 0.5, durationS: 9.175844 });
+    const r = st.identities[0]!;
+    expect(r.segments[0]![1]).toBeLessThanOrEqual(9.175844);
+    expect(r.visible_s).toBeLessThanOrEqual(st.duration_s);
+    expect(st.duration_s).toBe(9.175844);
   });
 });
 

@@ -6,6 +6,11 @@
 // identity's time is the union of its tracks' spans; gaps up to `gapToleranceS` inside one shot
 // are bridged (a missed detection or a track broken by a turned head), gaps across a cut never
 // are (what is between is another shot).
+// Shot edges: a track seen in the FIRST analysed frame of its shot starts at the cut, and one
+// seen in the LAST analysed frame runs to the next cut. Between a cut and the nearest analysed
+// frame (fewer than `stride` frames) nothing was observed, and a face present on both sides of
+// that stretch inside one shot is far likelier to stay than to vanish; without this, every shot
+// loses up to (stride - 1) / fps / 2 seconds at each end (measured: docs/pipeline-identities.md).
 
 import type { IdentityRow, ScreentimeFile, ScreentimeIdentity, ShotRow, TrackRow } from '../../shared/artifacts.js';
 
@@ -19,9 +24,14 @@ export interface Span {
   shot: number;
 }
 
+export type TrackTimes = Pick<TrackRow, 'first_ts' | 'last_ts' | 'shot'> & Partial<Pick<TrackRow, 'first_frame' | 'last_frame'>>;
+export type ShotTimes = Pick<ShotRow, 'start_ts' | 'end_ts'> & Partial<Pick<ShotRow, 'start_frame' | 'end_frame'>>;
+
 export interface ScreentimeParams {
   /** Half the sampling interval, seconds (stride / fps / 2). */
   halfStepS: number;
+  /** detect_track's stride in frames; enables snapping to shot edges (0 or absent: off). */
+  strideFrames?: number;
   gapToleranceS: number;
   durationS: number;
 }
@@ -34,13 +44,18 @@ export function halfStep(stride: number, fps: number): number {
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** The time span a track covers, or null when it is empty after clipping. */
-export function trackSpan(track: Pick<TrackRow, 'first_ts' | 'last_ts' | 'shot'>, shots: ReadonlyMap<number, Pick<ShotRow, 'start_ts' | 'end_ts'>>, p: ScreentimeParams): Span | null {
+export function trackSpan(track: TrackTimes, shots: ReadonlyMap<number, ShotTimes>, p: ScreentimeParams): Span | null {
   let start = track.first_ts - p.halfStepS;
   let end = track.last_ts + p.halfStepS;
   const shot = shots.get(track.shot);
   if (shot) {
     start = Math.max(start, shot.start_ts);
     end = Math.min(end, shot.end_ts);
+    const stride = p.strideFrames ?? 0;
+    if (stride > 1 && track.first_frame !== undefined && track.last_frame !== undefined && shot.start_frame !== undefined && shot.end_frame !== undefined) {
+      if (track.first_frame - shot.start_frame < stride) start = shot.start_ts;
+      if (shot.end_frame - 1 - track.last_frame < stride) end = shot.end_ts;
+    }
   }
   start = Math.max(0, start);
   if (p.durationS > 0) end = Math.min(end, p.durationS);
@@ -79,8 +94,8 @@ export function totalLength(segments: ReadonlyArray<readonly [number, number]>):
 /** Screen time of every identity that is not ignored, longest first. */
 export function computeScreentime(
   identities: readonly IdentityRow[],
-  tracks: readonly Pick<TrackRow, 'track_id' | 'first_ts' | 'last_ts' | 'shot'>[],
-  shots: readonly Pick<ShotRow, 'shot' | 'start_ts' | 'end_ts'>[],
+  tracks: ReadonlyArray<TrackTimes & Pick<TrackRow, 'track_id'>>,
+  shots: ReadonlyArray<ShotTimes & Pick<ShotRow, 'shot'>>,
   p: ScreentimeParams,
 ): ScreentimeFile {
   const byId = new Map(tracks.map((t) => [t.track_id, t]));
@@ -95,17 +110,21 @@ export function computeScreentime(
       const s = trackSpan(t, shotMap, p);
       if (s) spans.push(s);
     }
-    const segs = mergeSpans(spans, p.gapToleranceS);
+    // milliseconds are plenty; rounding must not push an end past the video's end
+    const maxT = p.durationS > 0 ? p.durationS : Infinity;
+    const segs = mergeSpans(spans, p.gapToleranceS)
+      .map(([s, e]) => [Math.max(0, r3(s)), Math.min(r3(e), maxT)] as [number, number])
+      .filter(([s, e]) => e > s);
     rows.push({
       identity_id: idn.identity_id,
       label: idn.label,
-      visible_s: r3(totalLength(segs)),
-      segments: segs.map(([s, e]) => [r3(s), r3(e)] as [number, number]),
+      visible_s: Math.min(r3(totalLength(segs)), maxT),
+      segments: segs,
       n_tracks: idn.track_ids.length,
     });
   }
   rows.sort((a, b) => b.visible_s - a.visible_s || a.identity_id - b.identity_id);
-  return { duration_s: r3(p.durationS), gap_tolerance_s: p.gapToleranceS, identities: rows };
+  return { duration_s: p.durationS, gap_tolerance_s: p.gapToleranceS, identities: rows };
 }
 
 /** CSV cell: quoted when needed; a leading = + - @ is defused so spreadsheets never run it. */

@@ -8,6 +8,7 @@ import { StageError, type StageContext } from '../runtime/stage.js';
 import { probeVideo } from '../video/probe.js';
 import { detectTrack, type SampleRow } from './detect-track.js';
 import { SAMPLE_BYTES } from '../detect/crop.js';
+import { profileDefaults } from '../detect/profiles.js';
 import { MODELS_DIR, mediaPath, missing, tempEpisode } from '../../test-support/shared-data.js';
 import { commandName, descendants, waitGone } from '../../test-support/proc.js';
 
@@ -50,9 +51,11 @@ async function makeCtx(videoName: string, o: { profile?: Profile; threads?: numb
 const skipGt = missing(MODEL, GT_VIDEO, GT_JSON);
 
 describe('detect_track on episode_gt.mp4', () => {
-  it.skipIf(skipGt !== null)(`cuts tracks at shots and covers every face of every shot ${skipGt ?? ''}`, async () => {
+  // performance (960 wide) passes too but takes ~3x longer: run it by hand when changing the tracker.
+  it.skipIf(skipGt !== null).each(['balanced', 'low_power'] as Profile[])(`%s: cuts tracks at shots and covers every face of every shot ${skipGt ?? ''}`, async (profile) => {
     const gt = JSON.parse(readFileSync(GT_JSON, 'utf8')) as { shots: GtShot[]; fps: number };
-    const { ctx, logs, progress, outDir } = await makeCtx('episode_gt.mp4');
+    const { ctx, logs, progress, outDir } = await makeCtx('episode_gt.mp4', { profile });
+    const K = profileDefaults(profile, 25).samplesPerTrack;
     const stats = await detectTrack(ctx);
     console.log(logs.join('\n'));
     console.log(JSON.stringify(stats));
@@ -129,7 +132,7 @@ describe('detect_track on episode_gt.mp4', () => {
     for (const t of tracks) {
       const mine = samples.filter((s) => s.track_id === t.track_id);
       expect(mine.length).toBeGreaterThan(0);
-      expect(mine.length).toBeLessThanOrEqual(12);
+      expect(mine.length).toBeLessThanOrEqual(K);
       for (const s of mine) {
         expect(s.frame_idx).toBeGreaterThanOrEqual(t.first_frame);
         expect(s.frame_idx).toBeLessThanOrEqual(t.last_frame);
@@ -150,20 +153,20 @@ describe('detect_track on episode_gt.mp4', () => {
     expect(readdirSync(outDir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
-  it.skipIf(skipGt !== null)(`abort mid-run: ffmpeg is gone and no artifact is written ${skipGt ?? ''}`, async () => {
-    const { ctx, controller, outDir } = await makeCtx('episode_gt.mp4');
+  it.skipIf(skipGt !== null).each([1, 2])(`abort mid-run (threads=%i): ffmpeg is gone and no artifact is written ${skipGt ?? ''}`, async (threads) => {
+    const { ctx, controller, outDir } = await makeCtx('episode_gt.mp4', { threads });
     const seen = new Set<number>();
-    let aborted = false;
+    let abortedAt = 0;
     ctx.progress = (done) => {
       for (const p of descendants(process.pid)) if (commandName(p) === 'ffmpeg') seen.add(p);
-      if (done > 300 && !aborted) { aborted = true; controller.abort(); }
+      if (done > 300 && !abortedAt) { abortedAt = Date.now(); controller.abort(); }
     };
-    const t0 = Date.now();
     const err = await detectTrack(ctx).then(() => null, (e: unknown) => e);
-    expect(aborted).toBe(true);
+    expect(abortedAt).toBeGreaterThan(0);
     expect(err).toBeInstanceOf(StageError);
     expect((err as StageError).exitCode).toBe(EXIT.CANCELLED);
-    expect(Date.now() - t0).toBeLessThan(30_000);
+    // The runtime gives a stage 2 s to stop after a cancel.
+    expect(Date.now() - abortedAt).toBeLessThan(2000);
     expect(seen.size).toBe(1);
     expect(await waitGone([...seen], 2000)).toEqual([]);
     expect(readdirSync(outDir)).toEqual([]);
@@ -213,7 +216,8 @@ describe('detect_track on other real footage (smoke)', () => {
       const v = ctx.video;
       expect(Number(stats.frames_decoded)).toBeGreaterThan(0.95 * v.frame_count);
       const shots = readJsonl<ShotRow>(path.join(outDir, 'shots.jsonl'));
-      expect(shots.length).toBeGreaterThanOrEqual(2); // both clips have cuts
+      // ../shared/README.md: the Hamilton clip has 4 shots, Megamind.avi 3 cuts.
+      expect(shots).toHaveLength(4);
       expect(shots[0]!.start_frame).toBe(0);
       expect(shots[shots.length - 1]!.end_frame).toBe(stats.frames_decoded);
       for (let i = 1; i < shots.length; i++) expect(shots[i]!.start_frame).toBe(shots[i - 1]!.end_frame);

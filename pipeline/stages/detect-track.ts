@@ -95,7 +95,7 @@ export const detectTrack: StageFn = async (ctx) => {
   } catch (e) {
     throw new StageError(`cannot load ${DETECTOR_MODEL}: ${(e as Error).message.split('\n')[0]}`, EXIT.MODEL);
   }
-  ctx.log(`detect_track: analysing every ${stride}th frame at ${aw}x${ah}, ${cap} thread${cap > 1 ? 's' : ''} (ffmpeg ${decoderThreads}${serialize ? ', taking turns with inference' : ''} + inference 1), ${K} samples per track`);
+  ctx.log(`detect_track: analysing 1 frame in ${stride} at ${aw}x${ah}, ${cap} thread${cap > 1 ? 's' : ''} (ffmpeg ${decoderThreads}${serialize ? ', taking turns with inference' : ''} + inference 1), ${K} samples per track`);
 
   const out = (name: string) => path.join(ctx.outDir, name);
   const detW = createJsonlWriter<DetectionRow>(out(ARTIFACT_FILES.detections));

@@ -92,6 +92,8 @@ export async function runFacesEmbed(ctx: StageContext, embedderFactory: () => Pr
   let committed = false;
   const stats = { faces: 0, tracks: 0, weak_tracks: 0, rejected_conf: 0, rejected_size: 0, rejected_yaw: 0, rejected_blur: 0, samples: samples.length };
   let embedMs = 0;
+  // CPU time of this process while embedding: on a shared machine wall time also counts waiting
+  let embedCpuMs = 0;
 
   try {
     embedder = await embedderFactory();
@@ -146,7 +148,10 @@ export async function runFacesEmbed(ctx: StageContext, embedderFactory: () => Pr
       if (queue.length === 0) return;
       if (ctx.signal.aborted) throw ctx.signal.reason;
       const te = performance.now();
+      const ce = process.cpuUsage();
       const vecs = await embedder!.embed(queue.map((q) => q.chip));
+      const cd = process.cpuUsage(ce);
+      embedCpuMs += (cd.user + cd.system) / 1000;
       embedMs += performance.now() - te;
       for (let i = 0; i < queue.length; i++) {
         const q = queue[i]!;
@@ -210,12 +215,14 @@ export async function runFacesEmbed(ctx: StageContext, embedderFactory: () => Pr
     committed = true;
     const elapsed = performance.now() - t0;
     const msPerFace = faceId ? embedMs / faceId : 0;
-    ctx.log(`faces_embed: ${faceId} faces from ${protoRow} tracks (${stats.weak_tracks} with no sample passing the gates), embedder ${msPerFace.toFixed(1)} ms/face, align ${(alignMs / Math.max(1, samples.length)).toFixed(1)} ms/sample, total ${(elapsed / Math.max(1, faceId)).toFixed(1)} ms/face`);
+    const cpuPerFace = faceId ? embedCpuMs / faceId : 0;
+    ctx.log(`faces_embed: ${faceId} faces from ${protoRow} tracks (${stats.weak_tracks} with no sample passing the gates), embedder ${msPerFace.toFixed(1)} ms/face (${cpuPerFace.toFixed(1)} ms CPU), align ${(alignMs / Math.max(1, samples.length)).toFixed(1)} ms/sample, total ${(elapsed / Math.max(1, faceId)).toFixed(1)} ms/face`);
     return {
       ...stats,
       embedder: embedder.name,
       dim,
       ms_per_face: Math.round(msPerFace * 10) / 10,
+      cpu_ms_per_face: Math.round(cpuPerFace * 10) / 10,
       total_ms_per_face: Math.round((elapsed / Math.max(1, faceId)) * 10) / 10,
       align_ms_per_sample: Math.round((alignMs / Math.max(1, samples.length)) * 100) / 100,
     };

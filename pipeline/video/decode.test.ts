@@ -17,7 +17,7 @@ describe('decode helpers', () => {
     const graph = a[a.indexOf('-filter_complex') + 1]!;
     expect(graph.indexOf("select='not(mod(n\\,5))'")).toBeGreaterThan(-1);
     expect(graph.indexOf('select')).toBeLessThan(graph.indexOf('scale=640:360'));
-    expect(graph).toContain(`scale=${TINY_W}:${TINY_H}`);
+    expect(graph).toContain(`scale=${TINY_W}:${TINY_H}:flags=area`);
     expect(a[a.indexOf('-threads') + 1]).toBe('1');
     expect(a[a.indexOf('-filter_threads') + 1]).toBe('1');
     expect(a.filter((x) => x === 'passthrough')).toHaveLength(2);

@@ -3,8 +3,8 @@
 // One ffmpeg process, one decode, two outputs from a `split`:
 //   - pipe 1: every `stride`-th frame (a `select` BEFORE the scaler, so skipped frames are never
 //     scaled or piped) as raw bgr24 at the analysis size, for the face detector;
-//   - pipe 3: EVERY frame as a tiny gray thumbnail (32x18, area-averaged), for frame-precise cut
-//     detection at a cost of ~0.1 ms per frame.
+//   - pipe 3: EVERY frame as a tiny gray thumbnail (32x18, averaged), for frame-precise cut
+//     detection at a cost of ~1 % of the decode.
 // Frame indices are true source indices: `-fps_mode passthrough` stops ffmpeg from duplicating or
 // dropping frames, so the k-th analysis frame is source frame k*stride and the n-th tiny frame is
 // source frame n. Timestamps are `frame_idx / fps`, i.e. seconds from the first decoded frame.
@@ -57,7 +57,10 @@ export function ffmpegArgs(o: Pick<DecodeOptions, 'videoPath' | 'width' | 'heigh
   const graph =
     `[0:v:0]split=2[a][b];` +
     `[a]${select}scale=${o.width}:${o.height}:flags=bilinear,format=bgr24[big];` +
-    `[b]scale=${TINY_W}:${TINY_H}:flags=area,format=gray[tiny]`;
+    // Two steps: a point-ish 128x72 sample (nearly free), then a proper area average down to
+    // 32x18 (16 samples per pixel, so noise and aliasing average out). A direct area scale from
+    // 1080p costs ~15 % of the decode; this costs ~1 %.
+    `[b]scale=${TINY_W * 4}:${TINY_H * 4}:flags=fast_bilinear,scale=${TINY_W}:${TINY_H}:flags=area,format=gray[tiny]`;
   return [
     '-nostdin', '-hide_banner', '-loglevel', 'error',
     '-threads', String(Math.max(1, o.decoderThreads)),

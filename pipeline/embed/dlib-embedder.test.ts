@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { alignFace, type Pt } from './align.js';
+import { createDlibEmbedder, faceApiModelDir, ModelIntegrityError } from './dlib-embedder.js';
+import { euclidean, l2normalize, type Embedder } from './embedder.js';
+import { YunetDetector } from '../detect/yunet.js';
+import { ffmpegPath } from '../video/ffmpeg-path.js';
+import { CLUSTER_THRESHOLD } from '../stages/cluster.js';
+import { MODELS_DIR, mediaPath, missing } from '../../test-support/shared-data.js';
+
+const VIDEO = mediaPath('episode_gt.mp4');
+const YUNET = path.join(MODELS_DIR, 'yunet_n_dynamic.onnx');
+const skip = missing(VIDEO, YUNET);
+
+/** One decoded RGB frame at `t` seconds (ffmpeg, argument array). */
+function frameAt(t: number, w = 1280, h = 720): Uint8Array {
+  const r = spawnSync(ffmpegPath(), ['-v', 'error', '-ss', String(t), '-i', VIDEO, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: w * h * 3 + 1024 });
+  if (r.status !== 0 || r.stdout.length !== w * h * 3) throw new Error(`ffmpeg failed at ${t}s: ${r.stderr}`);
+  return new Uint8Array(r.stdout);
+}
+
+/** Largest face of the frame: YuNet on a 640x360 copy, landmarks scaled back, aligned chip. */
+async function chipAt(det: YunetDetector, t: number): Promise<Uint8Array> {
+  const rgb = frameAt(t);
+  const small = await sharp(rgb, { raw: { width: 1280, height: 720, channels: 3 } }).resize(640, 360).raw().toBuffer();
+  const faces = await det.detect(small, 640, 360, true);
+  expect(faces.length).toBeGreaterThan(0);
+  const f = faces.sort((a, b) => (b.box[2] - b.box[0]) - (a.box[2] - a.box[0]))[0]!;
+  const lm = f.landmarks.map(([x, y]) => [x * 2, y * 2] as Pt);
+  return alignFace(rgb, 1280, 720, lm).chip;
+}
+
+describe.skipIf(skip)('dlib embedder on real faces from episode_gt', () => {
+  let emb: Embedder;
+  let det: YunetDetector;
+  beforeAll(async () => {
+    emb = await createDlibEmbedder();
+    det = await YunetDetector.create(YUNET);
+  });
+  afterAll(async () => {
+    await emb?.close();
+  });
+
+  it('same person (different photos, different shots) is close, different people are far', async () => {
+    // shot 0 / shot 9 / shot 17: three different photos of Obama; shot 4: Biden; shot 3: Kit Harington
+    const times = { obamaA: 1.5, obamaB: 29.0, obamaC: 56.0, biden: 14.0, kit: 11.0 };
+    const names = Object.keys(times) as Array<keyof typeof times>;
+    const chips = [];
+    for (const n of names) chips.push(await chipAt(det, times[n]));
+    const t0 = performance.now();
+    const vecs = await emb.embed(chips);
+    const ms = (performance.now() - t0) / chips.length;
+    console.log(`dlib embedder: ${ms.toFixed(1)} ms/face (batch of ${chips.length})`);
+    expect(vecs).toHaveLength(names.length);
+    for (const v of vecs) {
+      expect(v.length).toBe(emb.dim);
+      expect(l2normalize(v)).toBeGreaterThan(0);
+    }
+    const d = (a: keyof typeof times, b: keyof typeof times) => euclidean(vecs[names.indexOf(a)]!, vecs[names.indexOf(b)]!);
+    const same = [d('obamaA', 'obamaB'), d('obamaA', 'obamaC'), d('obamaB', 'obamaC')];
+    const diff = [d('obamaA', 'biden'), d('obamaB', 'biden'), d('obamaA', 'kit'), d('biden', 'kit')];
+    console.log(`same ${same.map((x) => x.toFixed(3)).join(' ')} | different ${diff.map((x) => x.toFixed(3)).join(' ')}`);
+    for (const s of same) expect(s).toBeLessThan(CLUSTER_THRESHOLD);
+    for (const x of diff) expect(x).toBeGreaterThan(CLUSTER_THRESHOLD);
+  });
+
+  it('batching does not change the result', async () => {
+    const chip = await chipAt(det, 1.5);
+    const [one] = await emb.embed([chip]);
+    const many = await emb.embed([chip, chip, chip]);
+    for (const v of many) for (let k = 0; k < v.length; k++) expect(v[k]).toBeCloseTo(one![k]!, 4);
+  });
+});
+
+describe('weights integrity', () => {
+  it('refuses weights whose sha256 differs from the pinned digest', async () => {
+    const src = faceApiModelDir();
+    const dir = mkdtempSync(path.join(tmpdir(), 'screentime-model-'));
+    for (const f of ['face_recognition_model.bin', 'face_recognition_model-weights_manifest.json']) copyFileSync(path.join(src, f), path.join(dir, f));
+    const bin = readFileSync(path.join(dir, 'face_recognition_model.bin'));
+    bin[1000] = bin[1000]! ^ 0xff;
+    writeFileSync(path.join(dir, 'face_recognition_model.bin'), bin);
+    await expect(createDlibEmbedder({ modelDir: dir })).rejects.toBeInstanceOf(ModelIntegrityError);
+    await expect(createDlibEmbedder({ modelDir: dir })).rejects.toThrow(/does not match the pinned/);
+  });
+});

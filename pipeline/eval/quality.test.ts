@@ -1,0 +1,103 @@
+// End-to-end quality: the real CLI runs all four stages on real video with the default profile,
+// then the output is scored against episode_gt.json. Build first (`npm run build:node`).
+
+import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { IdentitiesFile, Manifest, ScreentimeFile } from '../../shared/artifacts.js';
+import { ARTIFACT_DIR_NAME } from '../../shared/stages.js';
+import { CLI_JS, MODELS_DIR, mediaPath, missing, tempEpisode } from '../../test-support/shared-data.js';
+import { applyEdit } from '../review/edits.js';
+import { scoreScreentime, type GroundTruth } from './score.js';
+
+const YUNET = path.join(MODELS_DIR, 'yunet_n_dynamic.onnx');
+// the machine is shared by several heavy jobs: allow for a slow run
+const RUN_TIMEOUT_MS = 15 * 60_000;
+
+async function cli(args: string[]) {
+  return execa(process.execPath, [CLI_JS, ...args, '--models', MODELS_DIR], { reject: false, timeout: RUN_TIMEOUT_MS, stdin: 'ignore' });
+}
+
+function readJson<T>(dir: string, f: string): T {
+  return JSON.parse(readFileSync(path.join(dir, ARTIFACT_DIR_NAME, f), 'utf8')) as T;
+}
+
+/** Output every run must satisfy whatever the video. */
+function expectSane(dir: string): { st: ScreentimeFile; ids: IdentitiesFile; manifest: Manifest } {
+  const st = readJson<ScreentimeFile>(dir, 'screentime.json');
+  const ids = readJson<IdentitiesFile>(dir, 'identities.json');
+  const manifest = readJson<Manifest>(dir, 'manifest.json');
+  const duration = manifest.video.duration_s;
+  expect(st.identities.length).toBeGreaterThanOrEqual(0);
+  expect(st.duration_s).toBeCloseTo(duration, 2);
+  const allTracks = ids.identities.flatMap((i) => i.track_ids);
+  expect(new Set(allTracks).size).toBe(allTracks.length); // every track in exactly one identity
+  for (const r of st.identities) {
+    expect(r.visible_s).toBeGreaterThan(0);
+    expect(r.visible_s).toBeLessThanOrEqual(duration + 1e-6);
+    let prev = -1;
+    for (const [a, b] of r.segments) {
+      expect(a).toBeGreaterThanOrEqual(0);
+      expect(b).toBeLessThanOrEqual(duration + 1e-6);
+      expect(b).toBeGreaterThan(a);
+      expect(a).toBeGreaterThan(prev);
+      prev = b;
+    }
+  }
+  for (const i of ids.identities) {
+    expect(i.cohesion).toBeGreaterThanOrEqual(0);
+    expect(i.cohesion).toBeLessThanOrEqual(1);
+    if (i.thumb) expect(existsSync(path.join(dir, ARTIFACT_DIR_NAME, i.thumb))).toBe(true);
+  }
+  return { st, ids, manifest };
+}
+
+const GT_VIDEO = mediaPath('episode_gt.mp4');
+const GT_JSON = mediaPath('episode_gt.json');
+
+describe('pipeline quality on real video', () => {
+  const skipAll = missing(CLI_JS) ?? missing(YUNET);
+
+  it.skipIf(skipAll ?? missing(GT_VIDEO, GT_JSON))('episode_gt: 8 identities, F1 >= 0.95, mean screen-time error <= 0.5 s; edits survive a re-run', async () => {
+    const dir = tempEpisode('episode_gt.mp4');
+    const r = await cli(['run', dir]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const { st, ids, manifest } = expectSane(dir);
+    const gt = JSON.parse(readFileSync(GT_JSON, 'utf8')) as GroundTruth;
+    const score = scoreScreentime(st.identities, gt);
+    const fe = manifest.stages.faces_embed?.stats ?? {};
+    const cl = manifest.stages.cluster?.stats ?? {};
+    console.log(`episode_gt: ${st.identities.length} identities; P ${score.precision.toFixed(4)} R ${score.recall.toFixed(4)} F1 ${score.f1.toFixed(4)}; mean |error| ${score.mean_abs_error_s.toFixed(3)} s, max ${score.max_abs_error_s.toFixed(3)} s; embedder ${fe.ms_per_face} ms/face wall, ${fe.cpu_ms_per_face} ms CPU; cluster ${cl.cluster_ms} ms`);
+    for (const p of score.people) console.log(`  ${p.person}: true ${p.true_s} s, predicted ${p.predicted_s.toFixed(2)} s (identity ${p.identity_id}), error ${p.abs_error_s.toFixed(3)} s`);
+
+    const real = st.identities.filter((i) => i.visible_s >= 1);
+    expect(real).toHaveLength(8);
+    expect(score.f1).toBeGreaterThanOrEqual(0.95);
+    expect(score.mean_abs_error_s).toBeLessThanOrEqual(0.5);
+    expect(ids.identities.filter((i) => i.low_cohesion)).toHaveLength(0);
+
+    // A label given in review survives re-running the cluster and screentime stages.
+    const obama = score.people.find((p) => p.person === 'obama')!;
+    expect(obama.identity_id).not.toBeNull();
+    const edited = await applyEdit(path.join(dir, ARTIFACT_DIR_NAME), { kind: 'rename', identityId: obama.identity_id!, label: 'Barack Obama' });
+    expect(edited.screentime.identities.find((i) => i.label === 'Barack Obama')!.visible_s).toBeCloseTo(obama.predicted_s, 3);
+    const again = await cli(['run', dir, '--from', 'cluster']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    const st2 = readJson<ScreentimeFile>(dir, 'screentime.json');
+    const named = st2.identities.filter((i) => i.label === 'Barack Obama');
+    expect(named).toHaveLength(1);
+    expect(named[0]!.visible_s).toBeCloseTo(obama.predicted_s, 3);
+    expect(readFileSync(path.join(dir, ARTIFACT_DIR_NAME, 'screentime.csv'), 'utf8')).toContain('Barack Obama');
+  }, RUN_TIMEOUT_MS * 2 + 60_000);
+
+  for (const name of ['short_hamilton_clip.mp4', 'Megamind.avi']) {
+    it.skipIf(skipAll ?? missing(mediaPath(name)))(`${name}: runs end to end with sane output`, async () => {
+      const dir = tempEpisode(name);
+      const r = await cli(['run', dir]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const { st, ids } = expectSane(dir);
+      console.log(`${name}: ${ids.identities.length} identities, ${st.identities.map((i) => `#${i.identity_id} ${i.visible_s.toFixed(2)}s`).join(', ')}`);
+    }, RUN_TIMEOUT_MS + 60_000);
+  }
+});

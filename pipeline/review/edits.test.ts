@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { EditsFile, IdentitiesFile, IdentityRow, Manifest, PrototypeRow, ScreentimeFile, TrackRow, ShotRow } from '../../shared/artifacts.js';
+import type { Edit } from '../../shared/ipc.js';
+import { buildIdentities, type Prototypes } from '../cluster/identities.js';
+import { f32Bytes, readEdits } from '../cluster/io.js';
+import { applyEdit, applyEditsToGroups, applyEditToIdentities, emptyEdits, recordEdit } from './edits.js';
+
+/** 6 tracks, 2-d unit prototypes: tracks 0,1,2 near one direction, 3,4 another, 5 a third. */
+function protos(): Prototypes {
+  const dirs = [[1, 0], [0.99, 0.14], [0.98, -0.2], [0, 1], [0.1, 0.99], [-1, 0]];
+  const vectors = new Float32Array(dirs.flat().map((x, i, a) => x / Math.hypot(a[i - (i % 2)]!, a[i - (i % 2) + 1]!)));
+  const byTrack = new Map<number, PrototypeRow>();
+  dirs.forEach((_, t) => byTrack.set(t, { row: t, track_id: t, n_faces: 2 + t, best_quality: 10 + t, thumb: `thumbs/t${t}.jpg`, sample_thumbs: [`thumbs/t${t}_1.jpg`] }));
+  return { vectors, dim: 2, byTrack };
+}
+
+const groupsOf = (ids: readonly IdentityRow[]) => ids.map((i) => [...i.track_ids].sort((a, b) => a - b)).sort((a, b) => a[0]! - b[0]!);
+const draftsKey = (ds: ReturnType<typeof applyEditsToGroups>) =>
+  ds.map((d) => `${[...d.track_ids].sort((a, b) => a - b).join('+')}|${d.label}|${d.ignored}`).sort();
+const idsKey = (ids: readonly IdentityRow[]) => ids.map((d) => `${d.track_ids.join('+')}|${d.label}|${d.ignored}`).sort();
+
+describe('recorded edits re-apply to the same clustering exactly as they were applied at once', () => {
+  const P = protos();
+  const base = [[0, 1, 2], [3, 4], [5]];
+
+  it('a scripted session', () => {
+    let ids = buildIdentities(base.map((g) => ({ track_ids: g, label: null, ignored: false })), P);
+    let edits = emptyEdits();
+    const idOf = (t: number) => ids.find((i) => i.track_ids.includes(t))!.identity_id;
+    const steps: Array<() => Edit> = [
+      () => ({ kind: 'rename', identityId: idOf(0), label: 'Ann' }),
+      () => ({ kind: 'split', trackId: 2 }),
+      () => ({ kind: 'merge', identityIds: [idOf(2), idOf(3)] }),
+      () => ({ kind: 'ignore', identityId: idOf(5), ignored: true }),
+      () => ({ kind: 'rename', identityId: idOf(3), label: 'Bob' }),
+      () => ({ kind: 'merge', identityIds: [idOf(0), idOf(5)] }), // labelled + ignored -> keeps Ann, not ignored
+      () => ({ kind: 'split', trackId: 0 }),
+    ];
+    for (const step of steps) {
+      const e = step();
+      edits = recordEdit(edits, ids, e);
+      ids = applyEditToIdentities(ids, e, P);
+      expect(draftsKey(applyEditsToGroups(base, edits))).toEqual(idsKey(ids));
+    }
+    expect(groupsOf(ids)).toEqual([[0], [1, 5], [2, 3, 4]]);
+    expect(ids.find((i) => i.track_ids.includes(1))!.label).toBe('Ann');
+    expect(ids.find((i) => i.track_ids.includes(3))!.label).toBe('Bob');
+    expect(ids.find((i) => i.track_ids.includes(0))!.label).toBeNull();
+    expect(ids.every((i) => !i.ignored)).toBe(true);
+  });
+
+  it('random edit sequences agree too', () => {
+    let seed = 3;
+    const r = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    for (let run = 0; run < 40; run++) {
+      let ids = buildIdentities(base.map((g) => ({ track_ids: g, label: null, ignored: false })), P);
+      let edits = emptyEdits();
+      for (let k = 0; k < 8; k++) {
+        const pick = () => ids[Math.floor(r() * ids.length)]!;
+        const x = r();
+        let e: Edit;
+        if (x < 0.25) e = { kind: 'rename', identityId: pick().identity_id, label: `L${k}` };
+        else if (x < 0.5 && ids.length >= 2) {
+          const a = pick(), b = ids.filter((i) => i !== a)[Math.floor(r() * (ids.length - 1))]!;
+          e = { kind: 'merge', identityIds: [a.identity_id, b.identity_id] };
+        } else if (x < 0.75) e = { kind: 'split', trackId: Math.floor(r() * 6) };
+        else e = { kind: 'ignore', identityId: pick().identity_id, ignored: r() < 0.7 };
+        edits = recordEdit(edits, ids, e);
+        ids = applyEditToIdentities(ids, e, P);
+        expect(draftsKey(applyEditsToGroups(base, edits))).toEqual(idsKey(ids));
+      }
+    }
+  });
+
+  it('edits follow their tracks when clustering changes, and forget tracks that are gone', () => {
+    const edits: EditsFile = { labels: [{ track_ids: [0, 1, 2], label: 'Ann' }], merges: [[3, 5]], splits: [9], ignored: [4] };
+    // new clustering: 0 and 1 together, 2 elsewhere with 4, 3 alone, 5 alone, track 9 no longer exists
+    const d = applyEditsToGroups([[0, 1], [2, 4], [3], [5]], edits);
+    expect(draftsKey(d)).toEqual(['0+1|Ann|false', '2+4|null|false', '3+5|null|false'].sort());
+  });
+
+  it('rejects edits naming identities or tracks that do not exist', () => {
+    const ids = buildIdentities(base.map((g) => ({ track_ids: g, label: null, ignored: false })), P);
+    expect(() => recordEdit(emptyEdits(), ids, { kind: 'rename', identityId: 42, label: 'x' })).toThrow(/no identity 42/);
+    expect(() => applyEditToIdentities(ids, { kind: 'split', trackId: 42 }, P)).toThrow(/track 42/);
+  });
+});
+
+describe('applyEdit on an artifact folder', () => {
+  function folder(): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'screentime-edits-'));
+    const P = protos();
+    const rows = [...P.byTrack.values()];
+    writeFileSync(path.join(dir, 'prototypes.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(path.join(dir, 'prototypes.f32'), f32Bytes(P.vectors));
+    const shots: ShotRow[] = [{ shot: 0, start_frame: 0, end_frame: 250, start_ts: 0, end_ts: 10 }, { shot: 1, start_frame: 250, end_frame: 500, start_ts: 10, end_ts: 20 }];
+    const span = (t: number, a: number, b: number, shot: number): TrackRow => ({ track_id: t, first_ts: a, last_ts: b, first_frame: a * 25, last_frame: b * 25, n_detections: 5, shot, mean_conf: 0.9, boxes: 'detections.jsonl' });
+    const tracks = [span(0, 1, 3, 0), span(1, 4, 5, 0), span(2, 11, 12, 1), span(3, 6, 8, 0), span(4, 13, 15, 1), span(5, 16, 17, 1)];
+    writeFileSync(path.join(dir, 'tracks.jsonl'), tracks.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(path.join(dir, 'shots.jsonl'), shots.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const manifest = {
+      schema_version: 1,
+      video: { file: 'x.mp4', duration_s: 20, fps: 25, width: 640, height: 360, frame_count: 500, start_time_s: 0, codec: 'h264' },
+      stages: { detect_track: { status: 'completed', config: { stride: 5 }, config_hash: 'x', inputs: {}, started_at: '', finished_at: '', elapsed_s: 1, pid: null, host: null, stats: {}, error: null } },
+    } as unknown as Manifest;
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+    const ids = buildIdentities([[0, 1, 2], [3, 4], [5]].map((g) => ({ track_ids: g, label: null, ignored: false })), P);
+    writeFileSync(path.join(dir, 'identities.json'), JSON.stringify({ identities: ids }));
+    return dir;
+  }
+  const read = <T>(dir: string, f: string) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as T;
+
+  it('renames, merges, splits and ignores, rewriting every file and the screen time at once', async () => {
+    const dir = folder();
+    const ids0 = read<IdentitiesFile>(dir, 'identities.json').identities;
+    const a = ids0.find((i) => i.track_ids.includes(0))!.identity_id;
+    const b = ids0.find((i) => i.track_ids.includes(3))!.identity_id;
+    const c = ids0.find((i) => i.track_ids.includes(5))!.identity_id;
+
+    let res = await applyEdit(dir, { kind: 'rename', identityId: a, label: '  Ann ' });
+    expect(res.identities.identities.find((i) => i.identity_id === a)!.label).toBe('Ann');
+    expect(read<EditsFile>(dir, 'edits.json').labels).toEqual([{ track_ids: [0, 1, 2], label: 'Ann' }]);
+    expect(readFileSync(path.join(dir, 'screentime.csv'), 'utf8')).toContain(',Ann,');
+    // stride 5 at 25 fps: half step 0.1 s; track 0 spans 0.9..3.1, track 1 3.9..5.1, track 2 10.9..12.1
+    const ann = res.screentime.identities.find((r) => r.identity_id === a)!;
+    expect(ann.visible_s).toBeCloseTo(2.2 + 1.2 + 1.2, 3);
+
+    res = await applyEdit(dir, { kind: 'merge', identityIds: [a, b] });
+    expect(res.identities.identities).toHaveLength(2);
+    const merged = res.identities.identities.find((i) => i.identity_id === Math.min(a, b))!;
+    expect(merged.track_ids).toEqual([0, 1, 2, 3, 4]);
+    expect(merged.label).toBe('Ann');
+    expect(merged.n_faces).toBe(2 + 3 + 4 + 5 + 6);
+
+    res = await applyEdit(dir, { kind: 'split', trackId: 3 });
+    const alone = res.identities.identities.find((i) => i.track_ids.length === 1 && i.track_ids[0] === 3)!;
+    expect(alone.label).toBeNull();
+    expect(alone.thumb).toBe('thumbs/t3.jpg');
+
+    res = await applyEdit(dir, { kind: 'ignore', identityId: c, ignored: true });
+    expect(res.screentime.identities.map((r) => r.identity_id)).not.toContain(c);
+    const onDisk = read<ScreentimeFile>(dir, 'screentime.json');
+    expect(onDisk).toEqual(res.screentime);
+    expect(read<IdentitiesFile>(dir, 'identities.json')).toEqual(res.identities);
+    expect(readEdits(dir)).toEqual({ labels: [{ track_ids: [0, 1, 2, 4], label: 'Ann' }], merges: [[0, 1, 2, 4]], splits: [3], ignored: [5] });
+    // no temp files left behind
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('concurrent edits are applied one after the other, none lost', async () => {
+    const dir = folder();
+    const ids0 = read<IdentitiesFile>(dir, 'identities.json').identities;
+    await Promise.all(ids0.map((i, k) => applyEdit(dir, { kind: 'rename', identityId: i.identity_id, label: `P${k}` })));
+    const after = read<IdentitiesFile>(dir, 'identities.json').identities;
+    expect(after.map((i) => i.label).sort()).toEqual(['P0', 'P1', 'P2']);
+    expect(read<EditsFile>(dir, 'edits.json').labels).toHaveLength(3);
+  });
+
+  it('refuses invalid edits and unknown identities without touching the files', async () => {
+    const dir = folder();
+    const before = readFileSync(path.join(dir, 'identities.json'), 'utf8');
+    await expect(applyEdit(dir, { kind: 'rename', identityId: 1, label: '   ' })).rejects.toThrow(/invalid edit/);
+    await expect(applyEdit(dir, { kind: 'merge', identityIds: [0, 99] })).rejects.toThrow(/no identity 99/);
+    expect(readFileSync(path.join(dir, 'identities.json'), 'utf8')).toBe(before);
+    expect(existsSync(path.join(dir, 'edits.json'))).toBe(false);
+  });
+});
