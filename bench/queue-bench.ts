@@ -179,7 +179,9 @@ export async function runQueueBench(opts: QueueBenchOptions = {}): Promise<Queue
     const threads = opts.threads ?? 1;
     let throughput: QueueBenchResult['throughput'] = null;
     let skipped: string | null = null;
-    if (!existsSync(CLIP) || !existsSync(path.join(MODELS, 'yunet_n_dynamic.onnx'))) {
+    if (jobs <= 0) {
+      skipped = 'throughput not measured (--jobs 0)';
+    } else if (!existsSync(CLIP) || !existsSync(path.join(MODELS, 'yunet_n_dynamic.onnx'))) {
       skipped = `throughput skipped: missing ${CLIP} or models in ${MODELS}`;
       log(skipped);
     } else {

@@ -261,6 +261,7 @@ async function main() {
       [`${shortMinutes}min`]: Object.fromEntries(short.map((r) => [r.stage, { tree: r.peak_tree_rss_mb, main_hwm: r.peak_main_hwm_mb }])),
     },
     stages: { [`${minutes}min`]: long, [`${shortMinutes}min`]: short },
+    loadavg_at_end: os.loadavg().map(r2),
     bench_wall_s: r2((performance.now() - started) / 1000),
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

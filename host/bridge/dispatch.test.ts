@@ -132,7 +132,7 @@ describe('dispatch refuses what a window must not send', () => {
 });
 
 describe('library through the bridge', () => {
-  it('rejects each bad item with a reason that names it, accepts the good ones', async () => {
+  it('rejects each bad item with a reason that names it', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'screentime-lib-'));
     const empty = path.join(root, 'empty-folder');
     mkdirSync(empty);
@@ -141,16 +141,21 @@ describe('library through the bridge', () => {
     const fakeVideo = path.join(root, 'fake', 'broken.mp4');
     mkdirSync(path.dirname(fakeVideo));
     writeFileSync(fakeVideo, 'not really a video');
-    const r = await call('library:add', { paths: ['relative/ep1', path.join(root, 'nope'), empty, notVideo, fakeVideo] });
+    const two = path.join(root, 'two', 'a.mp4');
+    mkdirSync(path.dirname(two));
+    writeFileSync(two, 'x');
+    writeFileSync(path.join(root, 'two', 'b.mkv'), 'x');
+    const r = await call('library:add', { paths: ['relative/ep1', path.join(root, 'nope'), empty, notVideo, fakeVideo, two] });
     expect(r.ok).toBe(true);
     const v = (r as { value: { added: unknown[]; rejected: Array<{ path: string; reason: string }> } }).value;
     expect(v.added).toEqual([]);
-    expect(v.rejected.map((x) => x.path)).toEqual(['relative/ep1', path.join(root, 'nope'), empty, notVideo, fakeVideo]);
+    expect(v.rejected.map((x) => x.path)).toEqual(['relative/ep1', path.join(root, 'nope'), empty, notVideo, fakeVideo, two]);
     expect(v.rejected[0]!.reason).toBe('relative/ep1: not an absolute path');
     expect(v.rejected[1]!.reason).toContain(path.join(root, 'nope'));
     expect(v.rejected[2]!.reason).toMatch(/^no video in .*empty-folder/);
     expect(v.rejected[3]!.reason).toMatch(/not a video file: .*notes\.txt/);
     expect(v.rejected[4]!.reason).toMatch(/broken\.mp4/);
+    expect(v.rejected[5]!.reason).toBe(`${two}: its folder holds 2 videos (a.mp4, b.mkv); the app analyses one video per folder, so move each episode's video into a folder of its own`);
     expect(existsSync(path.join(dataDir, 'library.json'))).toBe(false);
     rmSync(root, { recursive: true, force: true });
   });

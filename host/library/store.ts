@@ -4,10 +4,10 @@
 // forgets it; it never deletes a file.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { VideoFacts } from '../../shared/artifacts.js';
-import { resolveEpisode } from '../../pipeline/episode/resolve.js';
+import { pickVideo, resolveEpisode } from '../../pipeline/episode/resolve.js';
 import { probeVideo } from '../../pipeline/video/probe.js';
 import { writeJsonAtomic } from '../../pipeline/runtime/atomic.js';
 
@@ -129,6 +129,13 @@ export class LibraryStore {
         try {
           const r = resolveEpisode(item, { checkWritable: false });
           const dir = realpathSync(r.episodeDir);
+          // Stages are run on the episode FOLDER (runner -> CLI), so its video must be the only one.
+          const picked = pickVideo(readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile() || d.isSymbolicLink()).map((d) => d.name));
+          if (!picked.ok && picked.reason === 'several') {
+            throw new Error(
+              `${item}: its folder holds ${picked.candidates.length} videos (${picked.candidates.join(', ')}); the app analyses one video per folder, so move each episode's video into a folder of its own`,
+            );
+          }
           const videoPath = path.join(dir, path.basename(r.videoPath));
           const id = episodeIdFor(dir);
           const st = statSync(videoPath);

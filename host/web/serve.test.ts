@@ -7,6 +7,7 @@ import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode } from '
 import { commandName, descendants, isGone, waitGone } from '../../test-support/proc.js';
 import type { ActiveRun } from '../runner/types.js';
 import type { RunnerPort } from '../bridge/types.js';
+import { LibraryStore } from '../library/store.js';
 import { parseClientMessage } from './protocol.js';
 import { parseCliArgs, staticFile, startWebHost, tokenMatches, type WebHost } from './serve.js';
 
@@ -69,11 +70,19 @@ function connect(url: string, origin?: string): Promise<Conn> {
   });
 }
 
+// Stands in for the LocalRunner where only routing is under test: a run logs one line to its
+// sink and ends. The real runner is driven in 'socket close ends the session' below.
 function idleRunner(): RunnerPort & { ended: string[] } {
   const ended: string[] = [];
   return {
     ended,
-    run: async () => { throw new Error('no stages in this test'); },
+    run: async (req, sink) => {
+      sink({ event: 'stage:log', payload: { episodeId: req.episodeId, stage: req.stage, lines: [`ran for ${req.sessionId}`] } });
+      return {
+        status: 'completed', stage: req.stage, episodeId: req.episodeId, episode: req.episodeName ?? '', logs: [], elapsedSeconds: 0,
+        device: 'cpu', profile: req.profile, stride: null, cpuThreads: 1, exitCode: 0, error: null, summary: null,
+      };
+    },
     cancel: () => false,
     endSession: (id: string) => void ended.push(id),
     shutdown: async () => undefined,
@@ -116,6 +125,7 @@ describe('web host over a real socket', () => {
   let dataDir: string;
   let rendererDir: string;
   let runner: ReturnType<typeof idleRunner>;
+  let episodeId = '';
   const logs: string[] = [];
 
   beforeAll(async () => {
@@ -125,6 +135,14 @@ describe('web host over a real socket', () => {
     writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Screentime</title>');
     writeFileSync(path.join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
     runner = idleRunner();
+    // One library episode with a thumbnail, added before the host starts (it reads library.json).
+    const ep = path.join(dataDir, 'Episode 1');
+    mkdirSync(path.join(ep, 'screentime', 'thumbs'), { recursive: true });
+    writeFileSync(path.join(ep, 'v.mp4'), 'x');
+    writeFileSync(path.join(ep, 'screentime', 'thumbs', 'id 1.jpg'), 'JPEG');
+    writeFileSync(path.join(ep, 'screentime', 'manifest.json'), '{}');
+    const lib = new LibraryStore(dataDir, async (file) => ({ file, duration_s: 1, fps: 25, width: 2, height: 2, frame_count: 25, start_time_s: 0, codec: 'h264' }));
+    episodeId = (await lib.add([ep])).added[0]!.episodeId;
     host = await startWebHost({ dataDir, rendererDir, runner, log: (l) => logs.push(l) });
   });
   afterAll(async () => {
@@ -161,6 +179,51 @@ describe('web host over a real socket', () => {
     expect((await fetch(`http://127.0.0.1:${host.port}/media/0123456789abcdef/thumbs/a.jpg?token=${host.token}`)).status).toBe(404);
     const ok = await connect(`${base}?token=${host.token}`, `http://127.0.0.1:${host.port}`);
     ok.ws.close();
+  });
+
+  it('sends a stage\'s events to the connection that started it only', async () => {
+    const a = await connect(`ws://127.0.0.1:${host.port}/ws?token=${host.token}`);
+    const b = await connect(`ws://127.0.0.1:${host.port}/ws?token=${host.token}`);
+    const r = await a.request('stage:run', { episodeId, stage: 'cluster', profile: 'balanced' });
+    expect(r).toMatchObject({ ok: true, value: { status: 'completed', stage: 'cluster' } });
+    const logs = a.events.filter((e) => e.event === 'stage:log');
+    expect(logs).toHaveLength(1);
+    expect((logs[0]!.payload as { lines: string[] }).lines[0]).toMatch(/^ran for web-[0-9a-f]{16}$/);
+    // library:changed concerns every window; stage events do not.
+    await b.waitEvent('library:changed', 2000);
+    expect(b.events.filter((e) => e.event.startsWith('stage:'))).toEqual([]);
+    const before = runner.ended.length;
+    a.ws.close();
+    b.ws.close();
+    await vi.waitFor(() => expect(runner.ended.length).toBe(before + 2));
+  });
+
+  it('serves library thumbnails with the token, and nothing else', async () => {
+    const base = `http://127.0.0.1:${host.port}/media/${episodeId}`;
+    const r = await fetch(`${base}/thumbs/id%201.jpg?token=${host.token}`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('image/jpeg');
+    expect(await r.text()).toBe('JPEG');
+    expect((await fetch(`${base}/thumbs/id%201.jpg`)).status).toBe(401);
+    expect((await fetch(`${base}/manifest.json?token=${host.token}`)).status).toBe(404);
+    expect((await fetch(`${base}/..%2fv.mp4?token=${host.token}`)).status).toBe(404);
+    expect((await fetch(`${base}/thumbs/%2e%2e/%2e%2e/v.mp4?token=${host.token}`)).status).toBe(404);
+  });
+
+  it('refuses requests addressed to another host name (DNS rebinding)', async () => {
+    const { request } = await import('node:http');
+    const status = (p: string, headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: host.port, path: p, headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await status('/', { Host: 'evil.example' })).toBe(421);
+    expect(await status(`/media/${episodeId}/thumbs/id%201.jpg?token=${host.token}`, { Host: `evil.example:${host.port}` })).toBe(421);
+    expect(await status('/', { Host: `localhost:${host.port}` })).toBe(200);
   });
 
   it('answers bad JSON and bad payloads on the same socket and keeps serving', async () => {

@@ -108,10 +108,16 @@ export async function startWebHost(options: WebHostOptions = {}): Promise<WebHos
 
   let port = 0;
   const origin = () => `http://127.0.0.1:${port}`;
+  // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example.
+  const hostAllowed = (h: string | undefined) => h === `127.0.0.1:${port}` || h === `localhost:${port}`;
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', origin());
     for (const [k, v] of Object.entries(securityHeaders())) res.setHeader(k, v);
+    if (!hostAllowed(req.headers.host)) {
+      res.writeHead(421, { 'Content-Type': 'text/plain' }).end('Misdirected Request');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
@@ -177,6 +183,7 @@ export async function startWebHost(options: WebHostOptions = {}): Promise<WebHos
     const refuse = (code: number, text: string) => {
       socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
+    if (!hostAllowed(req.headers.host)) return refuse(421, 'Misdirected Request');
     if (url.pathname !== '/ws') return refuse(404, 'Not Found');
     if (!tokenMatches(url.searchParams.get('token'), token)) return refuse(401, 'Unauthorized');
     // A page of another origin that somehow learnt the token still cannot drive the host.

@@ -22,6 +22,13 @@ export function landmarksInCrop(lm: Point[], crop: Box, size = SAMPLE_SIZE): Poi
   return lm.map(([x, y]) => [(x - crop[0]) * k, (y - crop[1]) * k] as Point);
 }
 
+// Per-column sampling positions, reused between crops (a crop is 192 columns): the inner loop
+// then only blends.
+let colX0 = new Int32Array(0);
+let colX1 = new Int32Array(0);
+let colW = new Float32Array(0);
+let colIn = new Uint8Array(0);
+
 /**
  * Resamples the source-pixel square `crop` of a bgr24 analysis frame (aw x ah, which is the
  * source scaled by 1/sx, 1/sy) into `out` as RGB size x size, bilinear; outside the frame is black.
@@ -33,9 +40,24 @@ export function cropRgb(
   const step = (crop[2] - crop[0]) / size;
   const maxX = aw - 1;
   const maxY = ah - 1;
+  if (colX0.length < size) {
+    colX0 = new Int32Array(size);
+    colX1 = new Int32Array(size);
+    colW = new Float32Array(size);
+    colIn = new Uint8Array(size);
+  }
+  for (let u = 0; u < size; u++) {
+    // Pixel centres: source x of the sample's column, then analysis-frame x.
+    const fx = (crop[0] + (u + 0.5) * step) / sx - 0.5;
+    colIn[u] = fx >= -0.5 && fx <= maxX + 0.5 ? 1 : 0;
+    const xc = fx < 0 ? 0 : fx > maxX ? maxX : fx;
+    const x0 = Math.floor(xc);
+    colX0[u] = x0 * 3;
+    colX1[u] = (x0 < maxX ? x0 + 1 : x0) * 3;
+    colW[u] = xc - x0;
+  }
   let o = 0;
   for (let v = 0; v < size; v++) {
-    // Pixel centres: source y of the sample's row, then analysis-frame y.
     const fy = (crop[1] + (v + 0.5) * step) / sy - 0.5;
     if (fy < -0.5 || fy > maxY + 0.5) {
       out.fill(0, o, o + size * 3);
@@ -49,22 +71,22 @@ export function cropRgb(
     const r0 = y0 * aw * 3;
     const r1 = y1 * aw * 3;
     for (let u = 0; u < size; u++, o += 3) {
-      const fx = (crop[0] + (u + 0.5) * step) / sx - 0.5;
-      if (fx < -0.5 || fx > maxX + 0.5) {
+      if (colIn[u] === 0) {
         out[o] = 0; out[o + 1] = 0; out[o + 2] = 0;
         continue;
       }
-      const xc = fx < 0 ? 0 : fx > maxX ? maxX : fx;
-      const x0 = Math.floor(xc);
-      const x1 = x0 < maxX ? x0 + 1 : x0;
-      const wx = xc - x0;
-      const a = r0 + x0 * 3, b = r0 + x1 * 3, c = r1 + x0 * 3, d = r1 + x1 * 3;
-      for (let ch = 0; ch < 3; ch++) {
-        const top = frame[a + ch]! + (frame[b + ch]! - frame[a + ch]!) * wx;
-        const bot = frame[c + ch]! + (frame[d + ch]! - frame[c + ch]!) * wx;
-        // bgr -> rgb: channel ch lands at 2 - ch
-        out[o + 2 - ch] = (top + (bot - top) * wy + 0.5) | 0;
-      }
+      const wx = colW[u]!;
+      const a = r0 + colX0[u]!, b = r0 + colX1[u]!, c = r1 + colX0[u]!, d = r1 + colX1[u]!;
+      // bgr -> rgb: channel ch lands at 2 - ch
+      let top = frame[a]! + (frame[b]! - frame[a]!) * wx;
+      let bot = frame[c]! + (frame[d]! - frame[c]!) * wx;
+      out[o + 2] = (top + (bot - top) * wy + 0.5) | 0;
+      top = frame[a + 1]! + (frame[b + 1]! - frame[a + 1]!) * wx;
+      bot = frame[c + 1]! + (frame[d + 1]! - frame[c + 1]!) * wx;
+      out[o + 1] = (top + (bot - top) * wy + 0.5) | 0;
+      top = frame[a + 2]! + (frame[b + 2]! - frame[a + 2]!) * wx;
+      bot = frame[c + 2]! + (frame[d + 2]! - frame[c + 2]!) * wx;
+      out[o] = (top + (bot - top) * wy + 0.5) | 0;
     }
   }
 }

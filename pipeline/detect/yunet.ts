@@ -109,11 +109,14 @@ export interface YunetOptions {
 /**
  * One ONNX Runtime session on ONE intra-op and ONE inter-op thread with spinning off: on a small
  * model a second thread barely helps and hurts next to the decoder (docs/pipeline-detect.md).
- * Reuses its input tensor buffer between calls of the same size.
+ * Reuses its input and output buffers between calls of the same size.
  */
 export class YunetDetector {
   private input: Float32Array | null = null;
   private inputDims: [number, number] = [0, 0];
+  /** Pre-allocated output tensors (ONNX Runtime writes into them): no allocation per frame. */
+  private fetches: Record<string, import('onnxruntime-node').Tensor> = {};
+  private outputs: YunetOutputs = {};
   /** Milliseconds spent in `session.run` (for the stage's stats). */
   inferMs = 0;
   inferCalls = 0;
@@ -148,6 +151,16 @@ export class YunetDetector {
     if (!this.input || this.inputDims[0] !== pw || this.inputDims[1] !== ph) {
       this.input = new Float32Array(plane * 3);
       this.inputDims = [pw, ph];
+      this.fetches = {};
+      this.outputs = {};
+      for (const st of YUNET_STRIDES) {
+        const n = (pw / st) * (ph / st);
+        for (const [name, c] of [['cls', 1], ['obj', 1], ['bbox', 4], ['kps', 10]] as const) {
+          const data = new Float32Array(n * c);
+          this.outputs[`${name}_${st}`] = data;
+          this.fetches[`${name}_${st}`] = new this.ort.Tensor('float32', data, [1, n, c]);
+        }
+      }
     }
     const inp = this.input;
     // HWC uint8 -> CHW float, channel order B, G, R as the model was trained (0-255, no scaling).
@@ -164,14 +177,10 @@ export class YunetDetector {
     }
     const tensor = new this.ort.Tensor('float32', inp, [1, 3, ph, pw]);
     const t0 = performance.now();
-    const res = await this.session.run({ input: tensor });
+    await this.session.run({ input: tensor }, this.fetches);
     this.inferMs += performance.now() - t0;
     this.inferCalls++;
-    const out: YunetOutputs = {};
-    for (const [k, v] of Object.entries(res)) out[k] = v.data as Float32Array;
-    const faces = nms(decodeYunet(out, pw, ph, this.scoreThreshold), this.nmsIou);
-    for (const v of Object.values(res)) v.dispose?.();
-    tensor.dispose?.();
+    const faces = nms(decodeYunet(this.outputs, pw, ph, this.scoreThreshold), this.nmsIou);
     return faces.filter((f) => f.box[0] < w && f.box[1] < h);
   }
 

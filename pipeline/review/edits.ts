@@ -15,10 +15,10 @@ import type { Edit } from '../../shared/ipc.js';
 import { EditSchema } from '../../shared/ipc-schemas.js';
 import { EXIT } from '../../shared/stages.js';
 import { buildIdentity, type IdentityDraft, type Prototypes } from '../cluster/identities.js';
-import { readEdits, readIdentities, readManifestFile, readPrototypes, readShots, readTracks, screentimeParams } from '../cluster/io.js';
+import { detectStride, readEdits, readIdentities, readManifestFile, readPrototypes, readShots, readTracks, screentimeParams } from '../cluster/io.js';
 import { readActiveLock } from '../runtime/lock.js';
 import { StageError } from '../runtime/stage.js';
-import { computeScreentime, DEFAULT_GAP_TOLERANCE_S, screentimeCsv } from '../screentime/compute.js';
+import { computeScreentime, gapToleranceFor, screentimeCsv } from '../screentime/compute.js';
 
 export function emptyEdits(): EditsFile {
   return { labels: [], merges: [], splits: [], ignored: [] };
@@ -237,7 +237,7 @@ function applyEditNow(outDir: string, edit: Edit): { identities: IdentitiesFile;
   if (existsSync(stFile)) {
     try { prevSt = JSON.parse(readFileSync(stFile, 'utf8')) as ScreentimeFile; } catch { prevSt = null; }
   }
-  const gap = prevSt && typeof prevSt.gap_tolerance_s === 'number' ? prevSt.gap_tolerance_s : DEFAULT_GAP_TOLERANCE_S;
+  const gap = prevSt && typeof prevSt.gap_tolerance_s === 'number' ? prevSt.gap_tolerance_s : gapToleranceFor(detectStride(manifest), manifest.video.fps);
   const screentime = computeScreentime(identities.identities, tracks, shots, screentimeParams(manifest, gap));
   writeAllAtomic([
     [path.join(outDir, ARTIFACT_FILES.edits), `${JSON.stringify(nextEdits, null, 2)}\n`],

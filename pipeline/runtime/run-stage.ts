@@ -100,6 +100,15 @@ export function installCancelHandlers(controller: AbortController, io: RunIO, wa
     stdinGone = true;
     onSignal('stdin closed: the parent process is gone');
   };
+  // A reader that went away (EPIPE on stdout) is a parent that died: cancel instead of crashing
+  // on an unhandled stream error.
+  let stdoutGone = false;
+  const onStdoutError = (e: NodeJS.ErrnoException) => {
+    if (stdoutGone) return;
+    stdoutGone = true;
+    onSignal(`stdout closed (${e.code ?? 'error'})`);
+  };
+  process.stdout.on('error', onStdoutError);
   if (watchStdin) {
     process.stdin.on('end', onStdinEnd);
     process.stdin.on('close', onStdinEnd);
@@ -109,6 +118,9 @@ export function installCancelHandlers(controller: AbortController, io: RunIO, wa
     process.stdin.resume();
   }
   return () => {
+    process.stdout.off('error', onStdoutError);
+    // Late writes to a closed stdout must not crash the exit path.
+    process.stdout.on('error', () => {});
     process.off('SIGTERM', sigterm);
     process.off('SIGINT', sigint);
     process.off('SIGHUP', sighup);
@@ -281,9 +293,11 @@ export async function runOneStage(stage: StageName, o: StageRunOptions, io: RunI
     io.err(`${stage}: completed in ${formatDuration(elapsed)}`);
     return EXIT.OK;
   } catch (e) {
+    // Whatever a failed stage left running (a decoder it did not stop) must not outlive it, nor
+    // compete with the next stage of `run`.
+    killDescendants('SIGKILL');
     return fail(e);
   } finally {
-    if (signal.aborted) killDescendants('SIGKILL');
     lock?.release();
   }
 }

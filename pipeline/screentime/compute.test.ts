@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IdentityRow } from '../../shared/artifacts.js';
-import { computeScreentime, csvCell, halfStep, mergeSpans, screentimeCsv, trackSpan, type ScreentimeParams } from './compute.js';
+import { computeScreentime, csvCell, gapToleranceFor, halfStep, mergeSpans, screentimeCsv, trackSpan, type ScreentimeParams } from './compute.js';
 
 const P: ScreentimeParams = { halfStepS: 0.08, gapToleranceS: 0.5, durationS: 20 };
 const shots = [
@@ -75,6 +75,14 @@ describe('computeScreentime', () => {
     expect(st.identities[0]!.visible_s).toBeCloseTo(6.16);
     expect(st.gap_tolerance_s).toBe(0.5);
     for (const r of st.identities) expect(r.visible_s).toBeLessThanOrEqual(st.duration_s);
+  });
+});
+
+describe('gapToleranceFor', () => {
+  it('is 0.5 s at fine strides and two sampling intervals at coarse ones', () => {
+    expect(gapToleranceFor(4, 25)).toBe(0.5);
+    expect(gapToleranceFor(8, 25)).toBe(0.64);
+    expect(gapToleranceFor(1, 0)).toBe(0.5);
   });
 });
 

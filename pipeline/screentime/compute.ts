@@ -17,6 +17,15 @@ import type { IdentityRow, ScreentimeFile, ScreentimeIdentity, ShotRow, TrackRow
 /** Default gap bridged inside a shot, seconds (measured: docs/pipeline-identities.md). */
 export const DEFAULT_GAP_TOLERANCE_S = 0.5;
 
+/**
+ * Gap tolerance for a sampling rate: at least DEFAULT_GAP_TOLERANCE_S, and at least two sampling
+ * intervals, so two missed analysed frames in a row never cut a person's time at a coarse stride.
+ */
+export function gapToleranceFor(stride: number, fps: number): number {
+  const step = fps > 0 && stride >= 1 ? stride / fps : 0;
+  return Math.round(Math.max(DEFAULT_GAP_TOLERANCE_S, 2 * step) * 1000) / 1000;
+}
+
 export interface Span {
   start: number;
   end: number;

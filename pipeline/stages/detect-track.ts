@@ -19,7 +19,7 @@ import { ByteTracker, bufferSamplesFor, DEFAULT_TRACKER_OPTIONS, type EndedTrack
 import { SampleSelector } from '../track/samples.js';
 import { CutDetector } from '../video/cuts.js';
 import { analysisSize, FrameDecoder } from '../video/decode.js';
-import { createAtomicWriter, createJsonlWriter } from '../runtime/atomic.js';
+import { createAtomicWriter } from '../runtime/atomic.js';
 import { StageError, type StageFn } from '../runtime/stage.js';
 
 export const DETECTOR_MODEL = 'yunet_n_dynamic.onnx';
@@ -64,6 +64,29 @@ interface LiveTrack {
   selector: SampleSelector<{ det: Det; frame: number }>;
 }
 
+/**
+ * JSON Lines into an atomic writer, batched: one write per ~64 KB instead of one per row (a
+ * stream write per detection row showed up as ~1 ms each in profiles on a busy machine).
+ */
+function batchedJsonl<T>(file: string) {
+  const w = createAtomicWriter(file);
+  let buf = '';
+  let rows = 0;
+  return {
+    get rows() { return rows; },
+    async write(row: T) {
+      rows++;
+      buf += `${JSON.stringify(row)}\n`;
+      if (buf.length >= 65536) { const chunk = buf; buf = ''; await w.write(chunk); }
+    },
+    async commit() {
+      if (buf) { const chunk = buf; buf = ''; await w.write(chunk); }
+      await w.commit();
+    },
+    abort: () => w.abort(),
+  };
+}
+
 const r1 = (v: number) => Math.round(v * 10) / 10;
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
@@ -98,10 +121,10 @@ export const detectTrack: StageFn = async (ctx) => {
   ctx.log(`detect_track: analysing 1 frame in ${stride} at ${aw}x${ah}, ${cap} thread${cap > 1 ? 's' : ''} (ffmpeg ${decoderThreads}${serialize ? ', taking turns with inference' : ''} + inference 1), ${K} samples per track`);
 
   const out = (name: string) => path.join(ctx.outDir, name);
-  const detW = createJsonlWriter<DetectionRow>(out(ARTIFACT_FILES.detections));
-  const trackW = createJsonlWriter<TrackRow>(out(ARTIFACT_FILES.tracks));
-  const shotW = createJsonlWriter<ShotRow>(out(ARTIFACT_FILES.shots));
-  const sampleW = createJsonlWriter<SampleRow>(out(ARTIFACT_FILES.samples));
+  const detW = batchedJsonl<DetectionRow>(out(ARTIFACT_FILES.detections));
+  const trackW = batchedJsonl<TrackRow>(out(ARTIFACT_FILES.tracks));
+  const shotW = batchedJsonl<ShotRow>(out(ARTIFACT_FILES.shots));
+  const sampleW = batchedJsonl<SampleRow>(out(ARTIFACT_FILES.samples));
   const sampleBin = createAtomicWriter(out(ARTIFACT_FILES.samplesBin));
   const writers = [detW, trackW, shotW, sampleW, sampleBin];
 

@@ -3,12 +3,12 @@
 
 import path from 'node:path';
 import { ARTIFACT_FILES } from '../../shared/artifacts.js';
-import { readIdentities, readShots, readTracks, screentimeParams } from '../cluster/io.js';
+import { detectStride, readIdentities, readShots, readTracks, screentimeParams } from '../cluster/io.js';
 import { writeFileAtomic, writeJsonAtomic } from '../runtime/atomic.js';
 import type { StageContext, StageFn } from '../runtime/stage.js';
-import { computeScreentime, DEFAULT_GAP_TOLERANCE_S, screentimeCsv } from '../screentime/compute.js';
+import { computeScreentime, gapToleranceFor, screentimeCsv } from '../screentime/compute.js';
 
-export async function runScreentime(ctx: StageContext, gapToleranceS = DEFAULT_GAP_TOLERANCE_S): Promise<Record<string, number | string | boolean | null>> {
+export async function runScreentime(ctx: StageContext, gapToleranceS = gapToleranceFor(detectStride(ctx.manifest), ctx.manifest.video.fps)): Promise<Record<string, number | string | boolean | null>> {
   const { identities } = readIdentities(ctx.outDir);
   const tracks = readTracks(ctx.outDir);
   const shots = readShots(ctx.outDir);

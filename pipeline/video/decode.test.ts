@@ -1,8 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { analysisSize, ffmpegArgs, FrameDecoder, TINY_H, TINY_W } from './decode.js';
 import { CutDetector } from './cuts.js';
-import { mediaPath, missing } from '../../test-support/shared-data.js';
+import { mediaPath, missing, REPO_ROOT } from '../../test-support/shared-data.js';
+import { processState, waitGone } from '../../test-support/proc.js';
 
 describe('decode helpers', () => {
   it('keeps the aspect ratio with even sizes and never upscales', () => {
@@ -20,6 +24,7 @@ describe('decode helpers', () => {
     expect(graph).toContain(`scale=${TINY_W}:${TINY_H}:flags=area`);
     expect(a[a.indexOf('-threads') + 1]).toBe('1');
     expect(a[a.indexOf('-filter_threads') + 1]).toBe('1');
+    expect(a[a.indexOf('-filter_complex_threads') + 1]).toBe('1');
     expect(a.filter((x) => x === 'passthrough')).toHaveLength(2);
     expect(a).toContain('/v/x y.mp4'); // one argument, no shell quoting
     expect(a).toContain('pipe:3');
@@ -61,5 +66,28 @@ describe('FrameDecoder + CutDetector on real video', () => {
     expect(idx).toEqual(Array.from({ length: Math.ceil(n / 7) }, (_, i) => i * 7));
     expect(bytes).toBe(320 * 180 * 3);
     expect(sum).toBeGreaterThan(0); // real pixels, not an all-black buffer
+  });
+});
+
+describe('ffmpeg dies with its parent', () => {
+  const DIST = path.join(REPO_ROOT, 'dist', 'pipeline', 'video', 'decode.js');
+  const skip = missing(GT) ?? (existsSync(DIST) ? null : `skipped: ${DIST} not built (npm run build:node)`);
+  it.skipIf(process.platform !== 'linux' || skip !== null)(`a STOPPED ffmpeg (thread cap 1) is killed when the stage process is SIGKILLed ${skip ?? ''}`, async () => {
+    // A stopped ffmpeg never gets SIGPIPE when its reader dies: without PR_SET_PDEATHSIG it
+    // would stay behind forever.
+    const script = `
+      const { FrameDecoder } = await import(${JSON.stringify(pathToFileURL(DIST).href)});
+      const dec = new FrameDecoder({ videoPath: ${JSON.stringify(GT)}, width: 64, height: 36, stride: 1, decoderThreads: 1 });
+      for await (const f of dec.frames()) { dec.hold(); console.log('PID ' + dec.pid); await new Promise(() => {}); }
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const pid = await new Promise<number>((resolve, reject) => {
+      let buf = '';
+      child.stdout!.on('data', (d: Buffer) => { buf += d.toString(); const m = /PID (\d+)/.exec(buf); if (m) resolve(Number(m[1])); });
+      child.once('exit', (c) => reject(new Error(`child exited ${c}`)));
+    });
+    expect(processState(pid)).toBe('T'); // stopped
+    child.kill('SIGKILL');
+    expect(await waitGone([pid], 3000)).toEqual([]);
   });
 });

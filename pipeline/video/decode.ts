@@ -64,9 +64,15 @@ export function ffmpegArgs(o: Pick<DecodeOptions, 'videoPath' | 'width' | 'heigh
   return [
     '-nostdin', '-hide_banner', '-loglevel', 'error',
     '-threads', String(Math.max(1, o.decoderThreads)),
+    // Frames in stored orientation, so their size is the one ffprobe reports (a rotated phone
+    // clip would otherwise arrive with width and height swapped and the frame size be wrong).
+    '-noautorotate',
     '-i', o.videoPath,
     '-an', '-sn', '-dn',
+    // -filter_threads covers simple graphs only; a -filter_complex graph otherwise gets a pool
+    // of one thread per core (13 threads seen on this 2-core machine).
     '-filter_threads', '1',
+    '-filter_complex_threads', '1',
     '-filter_complex', graph,
     '-map', '[big]', '-fps_mode', 'passthrough', '-f', 'rawvideo', 'pipe:1',
     // flush_packets: the tiny frames must not sit in ffmpeg's 32 KB output buffer, the tracker
@@ -147,7 +153,6 @@ export class FrameDecoder {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       buffer: false,
       reject: false,
-      encoding: 'buffer',
       cleanup: true,
     });
     this.proc = proc;

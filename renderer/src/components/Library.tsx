@@ -88,6 +88,7 @@ export function Library() {
           );
         })}
       </ul>
+      {episodes.length > 0 ? <p className="library-hint">Drop folders or videos anywhere to add more.</p> : null}
     </aside>
   );
 }

@@ -12,6 +12,13 @@ import { Icon } from './Icon.js';
 
 const PROFILE_LABELS: Record<Profile, string> = { low_power: 'Low power', balanced: 'Balanced', performance: 'Performance' };
 
+const STAGE_HINTS: Record<StageName, string> = {
+  detect_track: 'Finds faces in the video and follows each one through its shot.',
+  faces_embed: 'Picks the clearest faces of every track and turns them into face signatures.',
+  cluster: 'Groups tracks of the same person together.',
+  screentime: 'Adds up how long each person is on screen.',
+};
+
 const UNIT: Record<StageName, string> = { detect_track: 'frames', faces_embed: 'faces', cluster: 'tracks', screentime: 'items' };
 
 export function PipelinePanel({ episode, detail }: { episode: EpisodeSummary; detail: EpisodeDetail | null }) {
@@ -166,6 +173,7 @@ function StageRow(props: {
           </div>
         ) : null}
         {error && !running ? <div className="stage-error">{error}</div> : null}
+        {pairs.length === 0 && !(error && !running) ? <div className="stage-hint">{STAGE_HINTS[stage]}</div> : null}
       </div>
       <button type="button" className="btn btn-small" disabled={props.disabled} onClick={props.onRun} aria-label={`Run ${STAGE_LABELS[stage]}`}>
         <Icon name="play" size={14} /> Run

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useApp } from '../store/app-store.js';
 import { identityViews, pageSlice, toggleId } from '../store/reducers.js';
-import { formatScreenTime, identityName } from '../lib/format.js';
+import { formatClock, formatScreenTime, identityName } from '../lib/format.js';
 import { ScreentimeChart } from './ScreentimeChart.js';
 import { Timeline } from './Timeline.js';
 import { IdentityCard } from './IdentityCard.js';
@@ -45,7 +45,10 @@ export function ResultsPanel({ episodeId }: { episodeId: string }) {
       <div className="results-toolbar card">
         <div className="results-summary">
           <b>{people.length}</b> {people.length === 1 ? 'person' : 'people'}
-          <span className="muted"> · {formatScreenTime(totalVisible)} of face time in {formatScreenTime(duration)}</span>
+          <span className="muted">
+            {' '}
+            · {formatScreenTime(totalVisible)} on screen in total · episode {formatClock(duration)}
+          </span>
           {results.screentime === null ? <span className="muted"> · screen time not computed yet</span> : null}
         </div>
         <div className="toolbar-actions">

@@ -1,11 +1,10 @@
 import { useState } from 'react';
 import type { IdentityView } from '../store/reducers.js';
-import { layoutBars } from '../lib/charts.js';
+import { labelColumnWidth, layoutBars } from '../lib/charts.js';
 import { formatScreenTime, identityName } from '../lib/format.js';
 import { useWidth } from './useWidth.js';
 
 const ROW = 24;
-const LABEL_W = 128;
 const VALUE_W = 64;
 const LIMIT = 20;
 
@@ -13,6 +12,7 @@ const LIMIT = 20;
 export function ScreentimeChart({ views }: { views: IdentityView[] }) {
   const [ref, width] = useWidth<HTMLDivElement>();
   const [all, setAll] = useState(false);
+  const LABEL_W = labelColumnWidth(views.map((v) => clip(identityName(v.row.identity_id, v.row.label), 18)));
   const barMax = Math.max(40, width - LABEL_W - VALUE_W);
   const bars = layoutBars(
     views.map((v) => ({ id: v.row.identity_id, label: identityName(v.row.identity_id, v.row.label), value: v.visibleS })),

@@ -1,12 +1,11 @@
 import { useState } from 'react';
 import type { IdentityView } from '../store/reducers.js';
-import { layoutSegments, timeTicks } from '../lib/charts.js';
+import { labelColumnWidth, layoutSegments, timeTicks } from '../lib/charts.js';
 import { formatClock, formatScreenTime, identityName } from '../lib/format.js';
 import { useWidth } from './useWidth.js';
 import { clip } from './ScreentimeChart.js';
 
 const ROW = 22;
-const LABEL_W = 128;
 const AXIS = 20;
 const LIMIT = 20;
 
@@ -21,7 +20,8 @@ export function Timeline({ views, duration }: { views: IdentityView[]; duration:
   const [ref, width] = useWidth<HTMLDivElement>();
   const [hover, setHover] = useState<Hover | null>(null);
   const [all, setAll] = useState(false);
-  const trackW = Math.max(60, width - LABEL_W - 8);
+  const LABEL_W = labelColumnWidth(views.map((v) => clip(identityName(v.row.identity_id, v.row.label), 18)));
+  const trackW = Math.max(60, width - LABEL_W - 16);
   const shown = all ? views : views.slice(0, LIMIT);
   const ticks = timeTicks(duration, Math.max(2, Math.floor(trackW / 70)));
   const height = shown.length * ROW + AXIS;

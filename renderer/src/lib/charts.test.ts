@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { layoutBars, layoutSegments, sparklineMax, sparklinePath, timeTicks } from './charts.js';
+import { labelColumnWidth, layoutBars, layoutSegments, sparklineMax, sparklinePath, timeTicks } from './charts.js';
 
 describe('charts', () => {
   it('draws a sparkline scaled to the box, breaking at gaps', () => {
@@ -53,5 +53,11 @@ describe('charts', () => {
   it('picks nice tick steps', () => {
     expect(timeTicks(58, 8)).toEqual([0, 10, 20, 30, 40, 50]);
     expect(timeTicks(2700, 6)).toEqual([0, 600, 1200, 1800, 2400]);
+  });
+
+  it('sizes the label column to the longest label, within bounds', () => {
+    expect(labelColumnWidth(['Person 1', 'Person 12'])).toBe(79);
+    expect(labelColumnWidth([])).toBe(64);
+    expect(labelColumnWidth(['x'.repeat(40)])).toBe(160);
   });
 });

@@ -88,3 +88,9 @@ export function timeTicks(duration: number, maxTicks = 8): number[] {
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
 }
+
+/** Width of a chart's label column: fits the longest label (about 7 px a character at 12 px), within bounds. */
+export function labelColumnWidth(labels: string[], min = 64, max = 160): number {
+  const longest = labels.reduce((m, l) => Math.max(m, l.length), 0);
+  return Math.min(max, Math.max(min, Math.ceil(longest * 7 + 16)));
+}
