@@ -52,9 +52,11 @@ describe.skipIf(skip)('dlib embedder on real faces from episode_gt', () => {
     const chips = [];
     for (const n of names) chips.push(await chipAt(det, times[n]));
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const vecs = await emb.embed(chips);
+    const c = process.cpuUsage(c0);
     const ms = (performance.now() - t0) / chips.length;
-    console.log(`dlib embedder: ${ms.toFixed(1)} ms/face (batch of ${chips.length})`);
+    console.log(`dlib embedder: ${ms.toFixed(1)} ms/face wall, ${((c.user + c.system) / 1000 / chips.length).toFixed(1)} ms/face CPU (batch of ${chips.length})`);
     expect(vecs).toHaveLength(names.length);
     for (const v of vecs) {
       expect(v.length).toBe(emb.dim);

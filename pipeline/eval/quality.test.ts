@@ -1,9 +1,9 @@
 // End-to-end quality: the real CLI runs all four stages on real video with the default profile,
 // then the output is scored against episode_gt.json. Build first (`npm run build:node`).
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { IdentitiesFile, Manifest, ScreentimeFile } from '../../shared/artifacts.js';
 import { ARTIFACT_DIR_NAME } from '../../shared/stages.js';
@@ -56,11 +56,22 @@ function expectSane(dir: string): { st: ScreentimeFile; ids: IdentitiesFile; man
 const GT_VIDEO = mediaPath('episode_gt.mp4');
 const GT_JSON = mediaPath('episode_gt.json');
 
+/** Temp episode folders of this file, removed at the end (each holds a copy of a video). */
+const made: string[] = [];
+function episode(name: string): string {
+  const dir = tempEpisode(name);
+  made.push(path.dirname(dir));
+  return dir;
+}
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 describe('pipeline quality on real video', () => {
   const skipAll = missing(CLI_JS) ?? missing(YUNET);
 
   it.skipIf(skipAll ?? missing(GT_VIDEO, GT_JSON))('episode_gt: 8 identities, F1 >= 0.95, mean screen-time error <= 0.5 s; edits survive a re-run', async () => {
-    const dir = tempEpisode('episode_gt.mp4');
+    const dir = episode('episode_gt.mp4');
     const r = await cli(['run', dir]);
     expect(r.exitCode, r.stderr).toBe(0);
     const { st, ids, manifest } = expectSane(dir);
@@ -93,7 +104,7 @@ describe('pipeline quality on real video', () => {
 
   for (const name of ['short_hamilton_clip.mp4', 'Megamind.avi']) {
     it.skipIf(skipAll ?? missing(mediaPath(name)))(`${name}: runs end to end with sane output`, async () => {
-      const dir = tempEpisode(name);
+      const dir = episode(name);
       const r = await cli(['run', dir]);
       expect(r.exitCode, r.stderr).toBe(0);
       const { st, ids } = expectSane(dir);

@@ -1,9 +1,9 @@
 // faces_embed, cluster and screentime as stage functions on real detect_track output
 // (short_hamilton_clip.mp4): file layout, consistency, cancellation leaving nothing behind.
 
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { FaceRow, IdentitiesFile, Manifest, PrototypeRow, ScreentimeFile } from '../../shared/artifacts.js';
@@ -46,6 +46,9 @@ describe.skipIf(skip)('faces_embed / cluster / screentime stage functions', () =
     const r = await execa(process.execPath, [CLI_JS, 'stage', 'detect_track', dir, '--models', MODELS_DIR], { reject: false, stdin: 'ignore', timeout: 600_000 });
     expect(r.exitCode, r.stderr).toBe(0);
   }, 620_000);
+  afterAll(() => {
+    if (dir) rmSync(path.dirname(dir), { recursive: true, force: true });
+  });
 
   it('a cancelled run leaves no outputs and no temp files', async () => {
     const ac = new AbortController();

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { useApp } from '../store/app-store.js';
+import { STAGES } from '../../../shared/stages.js';
 import { pathsFromDrop } from '../lib/drop.js';
 import { Icon } from './Icon.js';
 import { Library } from './Library.js';
@@ -92,6 +93,7 @@ export function App() {
         if (!id || !ep || ep.problem) return;
         e.preventDefault();
         if (s.mode === 'local') void s.runAll(id);
+        else void s.submitQueue(id, [...STAGES]);
       }
     };
     window.addEventListener('keydown', onKey);

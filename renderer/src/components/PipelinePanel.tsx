@@ -107,7 +107,7 @@ export function PipelinePanel({ episode, detail }: { episode: EpisodeSummary; de
               ? 'Runs on this computer. Closing or reloading this window stops the run.'
               : 'Runs on queue workers. Jobs continue when this window closes; they are listed below.'}
           </span>
-          {!queue.enabled ? <span className="queue-reason">Queue unavailable: {queue.reason}</span> : null}
+          {!queue.enabled ? <span className="queue-reason">Queue unavailable: {queue.reason}</span> : mode === 'queue' ? <span className="queue-reason">{queue.reason}</span> : null}
         </div>
       </section>
 
@@ -173,7 +173,13 @@ function StageRow(props: {
           </div>
         ) : null}
         {error && !running ? <div className="stage-error">{error}</div> : null}
-        {pairs.length === 0 && !(error && !running) ? <div className="stage-hint">{STAGE_HINTS[stage]}</div> : null}
+        {pairs.length === 0 && !(error && !running) ? (
+          <div className="stage-hint">
+            {shownState === 'cancelled' || shownState === 'interrupted'
+              ? 'Stopped before it finished (cancelled, or the window that ran it was closed). Run it again to redo it.'
+              : STAGE_HINTS[stage]}
+          </div>
+        ) : null}
       </div>
       <button type="button" className="btn btn-small" disabled={props.disabled} onClick={props.onRun} aria-label={`Run ${STAGE_LABELS[stage]}`}>
         <Icon name="play" size={14} /> Run

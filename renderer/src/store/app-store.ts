@@ -22,6 +22,7 @@ import {
   cancelRequested,
   markStage,
   pruneSelection,
+  queueAvailability,
   replaceEpisode,
   runAllFlag,
   runBegan,
@@ -29,6 +30,7 @@ import {
   runLog,
   runProgress,
   runReadings,
+  sortJobs,
   upsertJob,
   type Runs,
   type Toast,
@@ -157,6 +159,8 @@ export const useApp = create<AppState>()((set, get) => {
         return;
       }
       await get().refreshQueueStatus();
+      // Queue jobs outlive the window: come back in queue mode if that is how it was left.
+      if (recalledMode() === 'queue' && queueAvailability(get().queueStatus).enabled) set({ mode: 'queue' });
       await get().refreshJobs();
     },
 
@@ -241,6 +245,7 @@ export const useApp = create<AppState>()((set, get) => {
 
     setMode(mode) {
       set({ mode });
+      rememberMode(mode);
       if (mode === 'queue') void get().refreshJobs();
     },
     setOptions: (o) => set((s) => ({ options: { ...s.options, ...o } })),
@@ -328,7 +333,7 @@ export const useApp = create<AppState>()((set, get) => {
       if (!qs?.available || !qs.configured) return;
       try {
         const jobs = await bridge().invoke('queue:list', undefined);
-        set({ jobs: jobs.slice().sort((a, b) => b.createdAt - a.createdAt) });
+        set({ jobs: sortJobs(jobs) });
       } catch {
         /* status shows whether the queue is reachable */
       }
@@ -416,6 +421,24 @@ export const useApp = create<AppState>()((set, get) => {
     },
   };
 });
+
+const MODE_KEY = 'screentime.mode';
+
+function rememberMode(mode: ExecutionMode): void {
+  try {
+    localStorage.setItem(MODE_KEY, mode);
+  } catch {
+    /* storage unavailable: the window starts in local mode */
+  }
+}
+
+function recalledMode(): ExecutionMode {
+  try {
+    return localStorage.getItem(MODE_KEY) === 'queue' ? 'queue' : 'local';
+  } catch {
+    return 'local';
+  }
+}
 
 export function applyTheme(theme: Settings['theme']): void {
   if (typeof document === 'undefined') return;

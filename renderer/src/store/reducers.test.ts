@@ -139,7 +139,7 @@ describe('library and queue reducers', () => {
     expect(stagesToRun(ep.stages, true)).toEqual(['detect_track', 'faces_embed', 'cluster', 'screentime']);
   });
 
-  it('upserts jobs newest first', () => {
+  it('upserts jobs in queue order, pipeline order within a submission', () => {
     const job = (id: string, createdAt: number, state: JobInfo['state'] = 'waiting'): JobInfo => ({
       jobId: id,
       episodeId: EP,
@@ -153,10 +153,12 @@ describe('library and queue reducers', () => {
       createdAt,
       finishedAt: null,
     });
-    let jobs = upsertJob([], job('a', 1));
-    jobs = upsertJob(jobs, job('b', 2));
+    let jobs = upsertJob([], job('b', 2));
+    jobs = upsertJob(jobs, job('a', 1));
     jobs = upsertJob(jobs, job('a', 1, 'active'));
-    expect(jobs.map((j) => `${j.jobId}:${j.state}`)).toEqual(['b:waiting', 'a:active']);
+    jobs = upsertJob(jobs, { ...job('c', 2), stage: 'cluster' });
+    jobs = upsertJob(jobs, { ...job('d', 2), stage: 'faces_embed' });
+    expect(jobs.map((j) => `${j.jobId}:${j.state}`)).toEqual(['a:active', 'b:waiting', 'd:waiting', 'c:waiting']);
   });
 
   it('enables queue mode only when available, configured and reachable', () => {

@@ -120,10 +120,14 @@ export function replaceEpisode(episodes: EpisodeSummary[], ep: EpisodeSummary): 
   return copy;
 }
 
-/** Newest first by creation; an update replaces the job with the same id. */
+/** Jobs in the order they were queued, pipeline order within one submission. */
+export function sortJobs(jobs: JobInfo[]): JobInfo[] {
+  return [...jobs].sort((a, b) => a.createdAt - b.createdAt || STAGES.indexOf(a.stage) - STAGES.indexOf(b.stage));
+}
+
+/** An update replaces the job with the same id. */
 export function upsertJob(jobs: JobInfo[], job: JobInfo): JobInfo[] {
-  const rest = jobs.filter((j) => j.jobId !== job.jobId);
-  return [job, ...rest].sort((a, b) => b.createdAt - a.createdAt);
+  return sortJobs([...jobs.filter((j) => j.jobId !== job.jobId), job]);
 }
 
 export function jobsFor(jobs: JobInfo[], episodeId: string): JobInfo[] {
