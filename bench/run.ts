@@ -208,6 +208,7 @@ async function main() {
     if (!existsSync(f)) throw new Error(`missing ${f} (build with npm run build:node; media and models live in ../shared)`);
   }
   const started = performance.now();
+  const loadAtStart = os.loadavg().map(r2);
   const longDir = await makeInput(minutes);
   const shortDir = minutes === shortMinutes ? longDir : await makeInput(shortMinutes);
   const longVideo = path.join(longDir, `episode_${minutes}min.mp4`);
@@ -237,7 +238,7 @@ async function main() {
   const feMsPerFace = numStat(fe?.stats, 'ms_per_face', 'embed_ms_per_face') ?? (fe && fe.exit_code === 0 && faces ? r2((fe.wall_s * 1000) / faces) : null);
 
   const result = {
-    machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? null, total_mem_gb: r2(os.totalmem() / 2 ** 30), node: process.version, loadavg_at_start: os.loadavg().map(r2) },
+    machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? null, total_mem_gb: r2(os.totalmem() / 2 ** 30), node: process.version, loadavg_at_start: loadAtStart },
     threads,
     input: {
       long: { minutes, file: path.relative(REPO, longVideo), width: facts.width, height: facts.height, fps: facts.fps, frames: facts.frame_count, bytes: statSync(longVideo).size },

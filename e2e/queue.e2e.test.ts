@@ -71,6 +71,16 @@ describe.skipIf(skip !== null)(`queue mode in the window ${skip ?? ''}`, () => {
       await page.getByRole('button', { name: `Cancel job ${firstId}` }).click();
       const row = rows.filter({ has: page.locator('td:first-child', { hasText: firstId }) });
       await expect.poll(() => row.locator('.job-state').innerText(), { timeout: 15_000 }).toMatch(/cancelled|failed/);
+      // The theme toggle is a setting kept by the host: it survives a reload.
+      await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+      await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+      await page.reload();
+      await page.getByRole('heading', { level: 1, name: 'Queue Test' }).waitFor();
+      await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+      await page.getByRole('button', { name: 'Switch to light theme' }).waitFor();
+      await rows.first().waitFor();
+      await page.waitForTimeout(400);
+      await screenshot(page, 'queue-dark');
       // Queue mode never claims the run stops with the window.
       expect(await page.getByText('Closing or reloading this window stops the run.').count()).toBe(0);
       expect(errors).toEqual([]);

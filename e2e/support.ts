@@ -1,7 +1,7 @@
 // Shared pieces of the browser end-to-end tests: the real browser host (built code in dist/),
 // Debian's Chromium driven by playwright-core, and a temp data dir per test file.
 
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -83,9 +83,6 @@ export async function dropUris(page: Page, paths: string[]): Promise<void> {
   }, list);
 }
 
-export function removeDir(dir: string): void {
-  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-}
 
 /** RFC 4180 CSV (quoted cells, doubled quotes) -> rows of cells; enough to read an export back. */
 export function parseCsv(text: string): string[][] {

@@ -16,6 +16,18 @@ function typing(target: EventTarget | null): boolean {
   return el.isContentEditable || el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT';
 }
 
+/** Follows the system's light/dark preference live, so the theme button names the other theme. */
+function usePrefersDark(): boolean {
+  const [dark, setDark] = useState(() => matchMedia('(prefers-color-scheme: dark)').matches);
+  useEffect(() => {
+    const mq = matchMedia('(prefers-color-scheme: dark)');
+    const on = () => setDark(mq.matches);
+    mq.addEventListener('change', on);
+    return () => mq.removeEventListener('change', on);
+  }, []);
+  return dark;
+}
+
 function dragCarriesItems(e: DragEvent): boolean {
   const types = e.dataTransfer ? Array.from(e.dataTransfer.types) : [];
   return types.includes('Files') || types.includes('text/uri-list');
@@ -101,7 +113,8 @@ export function App() {
   }, []);
 
   const theme = settings?.theme ?? 'system';
-  const nextTheme = theme === 'system' ? (matchMedia('(prefers-color-scheme: dark)').matches ? 'light' : 'dark') : theme === 'dark' ? 'light' : 'dark';
+  const systemDark = usePrefersDark();
+  const nextTheme = theme === 'system' ? (systemDark ? 'light' : 'dark') : theme === 'dark' ? 'light' : 'dark';
 
   return (
     <div className="app">

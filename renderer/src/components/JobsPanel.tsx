@@ -44,7 +44,7 @@ export function JobsPanel({ episodeId }: { episodeId: string }) {
                 <td>{STAGE_LABELS[j.stage]}</td>
                 <td>
                   <span className={`job-state job-${j.state}`}>{j.state}</span>
-                  {j.error ? <div className="stage-error">{j.error}</div> : null}
+                  {j.error && j.error.trim().toLowerCase() !== j.state ? <div className="stage-error">{j.error}</div> : null}
                   {j.logs.length > 0 ? (
                     <details className="log">
                       <summary>Log ({j.logs.length})</summary>

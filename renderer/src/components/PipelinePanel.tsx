@@ -123,6 +123,7 @@ export function PipelinePanel({ episode, detail }: { episode: EpisodeSummary; de
               info={detail?.stageInfo[stage]}
               running={run.active === stage}
               disabled={busy || blocked}
+              verb={mode === 'local' ? 'Run' : 'Queue'}
               onRun={() => (mode === 'local' ? void runStage(id, stage) : void submitQueue(id, [stage]))}
             />
           ))}
@@ -143,6 +144,7 @@ function StageRow(props: {
   info: EpisodeDetail['stageInfo'][StageName] | undefined;
   running: boolean;
   disabled: boolean;
+  verb: 'Run' | 'Queue';
   onRun: () => void;
 }) {
   const { stage, state, outcome, info, running } = props;
@@ -181,8 +183,8 @@ function StageRow(props: {
           </div>
         ) : null}
       </div>
-      <button type="button" className="btn btn-small" disabled={props.disabled} onClick={props.onRun} aria-label={`Run ${STAGE_LABELS[stage]}`}>
-        <Icon name="play" size={14} /> Run
+      <button type="button" className="btn btn-small" disabled={props.disabled} onClick={props.onRun} aria-label={`${props.verb} ${STAGE_LABELS[stage]}`}>
+        <Icon name="play" size={14} /> {props.verb}
       </button>
     </li>
   );

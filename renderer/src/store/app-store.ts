@@ -98,6 +98,7 @@ export interface AppState {
 }
 
 let toastSeq = 1;
+let lastStatusAt = 0;
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -142,6 +143,12 @@ export const useApp = create<AppState>()((set, get) => {
       b.on('library:changed', (list) => set({ episodes: list, libraryLoaded: true }));
       b.on('queue:job', (j) => {
         set((s) => ({ jobs: upsertJob(s.jobs, j) }));
+        // The status line counts waiting and running jobs; refresh it, at most every 2 s.
+        const now = Date.now();
+        if (now - lastStatusAt > 2000) {
+          lastStatusAt = now;
+          void get().refreshQueueStatus();
+        }
         // A finished queue job changes the episode's artifacts: show the new state.
         if (j.state === 'completed' || j.state === 'failed') void get().refreshEpisode(j.episodeId);
       });
@@ -323,6 +330,7 @@ export const useApp = create<AppState>()((set, get) => {
         });
         set((s) => ({ jobs: jobs.reduce(upsertJob, s.jobs) }));
         get().toast({ kind: 'info', title: `Queued ${jobs.length} job${jobs.length === 1 ? '' : 's'}` });
+        void get().refreshQueueStatus();
       } catch (e) {
         get().toast({ kind: 'error', title: 'Could not queue the run', detail: message(e) });
       }
@@ -343,6 +351,7 @@ export const useApp = create<AppState>()((set, get) => {
       try {
         await bridge().invoke('queue:cancel', { jobId });
         await get().refreshJobs();
+        void get().refreshQueueStatus();
       } catch (e) {
         get().toast({ kind: 'error', title: 'Could not cancel the job', detail: message(e) });
       }
@@ -371,6 +380,11 @@ export const useApp = create<AppState>()((set, get) => {
       try {
         const r = await bridge().invoke('results:edit', { episodeId, edit });
         set((s) => ({ results: { ...s.results, [episodeId]: r }, selection: pruneSelection(s.selection, r) }));
+        // The library row shows the number of people, which merges, splits and ignores change.
+        void bridge()
+          .invoke('library:list', undefined)
+          .then((episodes) => set({ episodes }))
+          .catch(() => undefined);
         return true;
       } catch (e) {
         get().toast({ kind: 'error', title: 'The edit was not saved', detail: message(e) });
@@ -459,5 +473,3 @@ function downloadText(fileName: string, content: string, type: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-export type { Runs };
-export { STAGES };

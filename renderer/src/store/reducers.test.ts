@@ -5,7 +5,6 @@ import {
   emptyRun,
   identityViews,
   markStage,
-  overallState,
   pageSlice,
   pruneSelection,
   queueAvailability,
@@ -14,7 +13,6 @@ import {
   runLog,
   runProgress,
   runReadings,
-  stagesToRun,
   toggleId,
   upsertJob,
   type Runs,
@@ -125,18 +123,6 @@ describe('library and queue reducers', () => {
     const out = markStage([ep, other], EP, 'cluster', 'running');
     expect(out[0]!.stages.cluster).toBe('running');
     expect(out[1]).toBe(other);
-  });
-
-  it('summarises an episode state', () => {
-    expect(overallState(ep.stages)).toBe('not_run');
-    expect(overallState({ ...ep.stages, cluster: 'running' })).toBe('running');
-    expect(overallState({ ...ep.stages, cluster: 'interrupted' })).toBe('interrupted');
-    expect(overallState({ detect_track: 'completed', faces_embed: 'completed', cluster: 'completed', screentime: 'completed' })).toBe('completed');
-  });
-
-  it('finds the stages left to run', () => {
-    expect(stagesToRun(ep.stages, false)).toEqual(['cluster', 'screentime']);
-    expect(stagesToRun(ep.stages, true)).toEqual(['detect_track', 'faces_embed', 'cluster', 'screentime']);
   });
 
   it('upserts jobs in queue order, pipeline order within a submission', () => {

@@ -192,25 +192,6 @@ export function identityViews(results: Results | null | undefined): IdentityView
   );
 }
 
-/** Which stages "Run all" still has to run, in order, starting at the first that is not done. */
-export function stagesToRun(states: Record<StageName, StageState>, all: boolean): StageName[] {
-  if (all) return [...STAGES];
-  const first = STAGES.findIndex((s) => states[s] !== 'completed');
-  return first < 0 ? [] : STAGES.slice(first);
-}
-
-/** The episode's overall state in one word, for the library row. */
-export function overallState(states: Record<StageName, StageState>): StageState {
-  const vals = STAGES.map((s) => states[s]);
-  if (vals.includes('running')) return 'running';
-  if (vals.includes('failed')) return 'failed';
-  if (vals.includes('interrupted')) return 'interrupted';
-  if (vals.every((v) => v === 'completed')) return 'completed';
-  if (vals.includes('stale')) return 'stale';
-  if (vals.includes('cancelled')) return 'cancelled';
-  return 'not_run';
-}
-
 /** Pages of a long list (hundreds of identities): page index clamped into range. */
 export function pageSlice<T>(items: T[], page: number, perPage: number): { items: T[]; page: number; pages: number } {
   const pages = Math.max(1, Math.ceil(items.length / perPage));
