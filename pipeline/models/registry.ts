@@ -125,7 +125,18 @@ export async function resolveModel(file: string, o: SearchOptions = {}): Promise
       return p;
     }
   }
-  throw new StageError(missingModelMessage(file, dirs), EXIT.MODEL);
+  throw new ModelNotFoundError(file, missingModelMessage(file, dirs));
+}
+
+/** A model that is in none of the search folders (as opposed to one that is there but corrupt). */
+export class ModelNotFoundError extends StageError {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(message, EXIT.MODEL);
+    this.name = 'ModelNotFoundError';
+  }
 }
 
 /**
