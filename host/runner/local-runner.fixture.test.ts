@@ -90,7 +90,9 @@ describe.skipIf(skip)('process tree primitives (real node + ffmpeg)', () => {
     const ms = Date.now() - t0;
     const r = await pending;
     expect(r.status).toBe('cancelled');
-    expect(r.logs).toContain('fixture: ignoring SIGTERM');
+    // The run outlived SIGTERM by the grace period, so it took the SIGKILL path. (The fixture's
+    // "ignoring SIGTERM" line is not asserted: under load the SIGKILL can land before its
+    // stderr write is read.)
     expect(ms).toBeGreaterThanOrEqual(700);
     expect(ms).toBeLessThan(2500);
     expect(await waitGone([root, ff], 500)).toEqual([]);

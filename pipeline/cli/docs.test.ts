@@ -19,6 +19,7 @@ describe('docs/pipeline.md', () => {
       expect(cells[3]).toBe(strides);
       expect(cells[4]).toBe(String(profileDefaults(p, 25).analysisWidth));
       expect(cells[5]).toBe(String(profileDefaults(p, 25).samplesPerTrack));
+      expect(cells[6]).toBe(String(profileDefaults(p, 25).embedFacesPerTrack));
     }
   });
   it('exit codes and model hashes match the code', () => {

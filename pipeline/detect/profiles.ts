@@ -11,6 +11,11 @@ export interface DetectProfile {
   analysisWidth: number;
   /** Face samples kept per track for faces_embed. */
   samplesPerTrack: number;
+  /**
+   * Of those samples, faces_embed embeds at most this many per track (the best by quality that
+   * pass its gates). Why these numbers: docs/pipeline-identities.md (measured trade-off).
+   */
+  embedFacesPerTrack: number;
   /** A lost track survives this many SOURCE frames without a match (converted to samples by the tracker). */
   trackBufferFrames: number;
 }
@@ -19,6 +24,7 @@ export interface DetectProfile {
 const RATE: Record<Profile, number> = { low_power: 3, balanced: 6, performance: 10 };
 const WIDTH: Record<Profile, number> = { low_power: 480, balanced: 640, performance: 960 };
 const SAMPLES: Record<Profile, number> = { low_power: 8, balanced: 12, performance: 16 };
+const EMBED: Record<Profile, number> = { low_power: 3, balanced: 4, performance: 8 };
 
 export function profileDefaults(profile: Profile, fps: number): DetectProfile {
   const f = Number.isFinite(fps) && fps > 0 ? fps : 25;
@@ -27,6 +33,7 @@ export function profileDefaults(profile: Profile, fps: number): DetectProfile {
     stride,
     analysisWidth: WIDTH[profile],
     samplesPerTrack: SAMPLES[profile],
+    embedFacesPerTrack: EMBED[profile],
     trackBufferFrames: Math.max(30, Math.round(f * 1.2)),
   };
 }

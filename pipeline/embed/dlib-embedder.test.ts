@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { alignFace, type Pt } from './align.js';
-import { createDlibEmbedder, faceApiModelDir, ModelIntegrityError } from './dlib-embedder.js';
+import { createDlibEmbedder, DLIB_WEIGHTS_SHA256, faceApiModelDir, ModelIntegrityError, sha256 } from './dlib-embedder.js';
+import { stageModelHashes } from '../models/registry.js';
+import { hashedConfig } from '../runtime/run-stage.js';
+import { configHash } from '../runtime/config-hash.js';
 import { euclidean, l2normalize, type Embedder } from './embedder.js';
 import { YunetDetector } from '../detect/yunet.js';
 import { ffmpegPath } from '../video/ffmpeg-path.js';
@@ -88,5 +91,18 @@ describe('weights integrity', () => {
     writeFileSync(path.join(dir, 'face_recognition_model.bin'), bin);
     await expect(createDlibEmbedder({ modelDir: dir })).rejects.toBeInstanceOf(ModelIntegrityError);
     await expect(createDlibEmbedder({ modelDir: dir })).rejects.toThrow(/does not match the pinned/);
+  });
+
+  it("faces_embed's config hash covers the embedder weights: the installed file's digest is in it, another digest changes it", () => {
+    const h = stageModelHashes('faces_embed');
+    expect(h['face_recognition_model.bin']).toBe(DLIB_WEIGHTS_SHA256);
+    expect(sha256(readFileSync(path.join(faceApiModelDir(), 'face_recognition_model.bin')))).toBe(DLIB_WEIGHTS_SHA256);
+    const cfg = { profile: 'balanced' as const, stride: 4, threads: 2, device: 'cpu' as const, modelsDir: '/m' };
+    const a = configHash(hashedConfig('faces_embed', cfg, h), {});
+    const b = configHash(hashedConfig('faces_embed', cfg, { ...h, 'face_recognition_model.bin': '0'.repeat(64) }), {});
+    expect(a).not.toBe(b);
+    // threads still do not count: a 1-thread and a 2-thread run make the same rows
+    expect(configHash(hashedConfig('faces_embed', { ...cfg, threads: 1 }, h), {})).toBe(a);
+    expect(stageModelHashes('cluster')).toEqual({});
   });
 });

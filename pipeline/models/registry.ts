@@ -8,6 +8,7 @@ import path from 'node:path';
 import { EXIT } from '../../shared/stages.js';
 import type { StageName } from '../../shared/stages.js';
 import { StageError } from '../runtime/stage.js';
+import { DLIB_MANIFEST_SHA256, DLIB_WEIGHTS_SHA256 } from '../embed/dlib-embedder.js';
 
 export interface ModelSpec {
   file: string;
@@ -47,6 +48,26 @@ export const STAGE_MODELS: Record<StageName, readonly string[]> = {
   cluster: [],
   screentime: [],
 };
+
+/**
+ * Models that ship inside an npm package instead of the models folder (never resolved or fetched
+ * here; their own loader checks the digest), by stage. Their sha256s join STAGE_MODELS' in the
+ * stage's config hash, so outputs made with other weights count as out of date.
+ */
+export const STAGE_BUNDLED_MODELS: Record<StageName, Readonly<Record<string, string>>> = {
+  detect_track: {},
+  faces_embed: {
+    'face_recognition_model.bin': DLIB_WEIGHTS_SHA256,
+    'face_recognition_model-weights_manifest.json': DLIB_MANIFEST_SHA256,
+  },
+  cluster: {},
+  screentime: {},
+};
+
+/** The model digests that enter a stage's config hash: its models-folder files and its bundled ones. */
+export function stageModelHashes(stage: StageName): Record<string, string> {
+  return { ...Object.fromEntries(STAGE_MODELS[stage].map((f) => [f, modelSpec(f).sha256])), ...STAGE_BUNDLED_MODELS[stage] };
+}
 
 export function modelSpec(file: string): ModelSpec {
   const m = MODELS.find((x) => x.file === file);

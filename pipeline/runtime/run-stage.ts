@@ -11,7 +11,7 @@ import { formatDuration } from '../../shared/progress.js';
 import { EXIT, STAGES, type Profile, type StageName } from '../../shared/stages.js';
 import { profileDefaults } from '../detect/profiles.js';
 import { resolveEpisode } from '../episode/resolve.js';
-import { STAGE_MODELS, modelSpec } from '../models/registry.js';
+import { STAGE_MODELS, stageModelHashes } from '../models/registry.js';
 import { ensureModelsDir } from '../models/ensure.js';
 import { probeVideo } from '../video/probe.js';
 import { removeOwnTempFiles } from './atomic.js';
@@ -225,7 +225,7 @@ export async function runOneStage(stage: StageName, o: StageRunOptions, io: RunI
 
     const required = STAGE_MODELS[stage];
     const modelsDir = await ensureModelsDir(required, { modelsDir: o.models, signal, log: (m) => io.err(`${stage}: ${m}`) });
-    const modelHashes = Object.fromEntries(required.map((f) => [f, modelSpec(f).sha256]));
+    const modelHashes = stageModelHashes(stage);
     const stride = o.stride ?? profileDefaults(o.profile, video.fps).stride;
     const config: StageConfig = { profile: o.profile, stride, threads: o.threads, device: 'cpu', modelsDir };
     const hash = configHash(hashedConfig(stage, config, modelHashes), inputs);

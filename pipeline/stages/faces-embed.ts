@@ -10,9 +10,10 @@ import { open, rename, rm, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { ARTIFACT_FILES, type FaceRow, type Point, type PrototypeRow, type TrackRow } from '../../shared/artifacts.js';
-import { EXIT } from '../../shared/stages.js';
+import { EXIT, type Profile } from '../../shared/stages.js';
 import { alignFace, DLIB_CHIP_SIZE } from '../embed/align.js';
 import { createDlibEmbedder } from '../embed/dlib-embedder.js';
+import { createEmbedderPool } from '../embed/pool.js';
 import { l2normalize, type Embedder } from '../embed/embedder.js';
 import { laplacianVariance } from '../embed/quality.js';
 import { DEFAULT_GATES, selectFaces, type FaceGates } from '../embed/select.js';
@@ -28,10 +29,31 @@ export const THUMB_SIZE = 112;
 /** Thumbnails per track: the best face plus a few more for the review strip. */
 export const THUMBS_PER_TRACK = 3;
 
-const MAX_FACES: Record<string, number> = { low_power: 4, balanced: 8, performance: 12 };
+/**
+ * Faces per forward pass and per job handed to a worker. 8 costs the same per face as 16
+ * (measured), and a cancel of the single-thread embedder waits for one batch at most. Fixed for
+ * every thread count, so the rows are the same whatever `threads` is (pool.ts).
+ */
+export const EMBED_BATCH = 8;
 
-export function gatesFor(profile: string): FaceGates {
-  return { ...DEFAULT_GATES, maxFaces: MAX_FACES[profile] ?? DEFAULT_GATES.maxFaces };
+export function gatesFor(profile: Profile, fps = 25): FaceGates {
+  return { ...DEFAULT_GATES, maxFaces: profileDefaults(profile, fps).embedFacesPerTrack };
+}
+
+/**
+ * The embedder for a stage run: with a thread budget of 2 or more, that many worker threads each
+ * with its own single-threaded dlib embedder; with 1, one embedder on this thread.
+ */
+export function defaultEmbedder(ctx: StageContext): Promise<Embedder> {
+  const threads = Math.max(1, Math.floor(ctx.config.threads));
+  if (threads >= 2) return createEmbedderPool({ threads, batch: EMBED_BATCH, signal: ctx.signal });
+  return createDlibEmbedder({ batch: EMBED_BATCH });
+}
+
+export interface FacesEmbedOptions {
+  embedderFactory?: (ctx: StageContext) => Promise<Embedder>;
+  /** Overrides the profile's faces per track (measurements). */
+  facesPerTrack?: number;
 }
 
 interface Pending {
@@ -53,7 +75,7 @@ async function writeThumb(chip: Uint8Array, file: string): Promise<void> {
     .toFile(file);
 }
 
-export async function runFacesEmbed(ctx: StageContext, embedderFactory: () => Promise<Embedder> = () => createDlibEmbedder()): Promise<Record<string, number | string | boolean | null>> {
+export async function runFacesEmbed(ctx: StageContext, opts: FacesEmbedOptions = {}): Promise<Record<string, number | string | boolean | null>> {
   const t0 = performance.now();
   sharp.concurrency(1);
   sharp.cache(false);
@@ -76,7 +98,8 @@ export async function runFacesEmbed(ctx: StageContext, embedderFactory: () => Pr
     l.push(s);
   }
   const trackOrder = tracks.map((t) => t.track_id).filter((id) => byTrack.has(id));
-  const gates = gatesFor(ctx.config.profile);
+  const gates = gatesFor(ctx.config.profile, ctx.video.fps);
+  if (opts.facesPerTrack !== undefined) gates.maxFaces = Math.max(1, Math.floor(opts.facesPerTrack));
   // The detector saw the frame scaled to the profile's analysis width: gate on those pixels.
   const seenScale = Math.min(1, profileDefaults(ctx.config.profile, ctx.video.fps).analysisWidth / Math.max(1, ctx.video.width));
 
@@ -96,7 +119,7 @@ export async function runFacesEmbed(ctx: StageContext, embedderFactory: () => Pr
   let embedCpuMs = 0;
 
   try {
-    embedder = await embedderFactory();
+    embedder = await (opts.embedderFactory ?? defaultEmbedder)(ctx);
     const dim = embedder.dim;
     // Pass 1: align every sample, gate, choose, and write the thumbnails of the chosen ones.
     // Only indices are kept (chips of a long episode would not fit in memory); pass 2 re-reads the
@@ -138,24 +161,27 @@ export async function runFacesEmbed(ctx: StageContext, embedderFactory: () => Pr
     const facesTotal = plan.reduce((n, p) => n + p.chosen.length, 0);
     ctx.progress(0, facesTotal);
 
-    // Pass 2: embed in batches across tracks; per-track sums make the prototypes.
-    // 8 faces per forward pass: as fast per face as 16 (measured), and a cancel waits for at most one batch
-    const BATCH = 8;
+    // Pass 2: embed in groups across tracks; per-track sums make the prototypes. A group is one
+    // batch per worker; the next group is read and submitted before the previous one's results
+    // are awaited, so the workers never wait for this thread. Results are written in face order.
+    const workers = (embedder as Embedder & { threads?: number }).threads ?? 1;
+    const GROUP = EMBED_BATCH * workers;
     let faceId = 0;
     let protoRow = 0;
-    const queue: Pending[] = [];
+    let queue: Pending[] = [];
+    let inFlight: { items: Pending[]; vecs: Promise<Float32Array[]> } | null = null;
     const sums = new Map<number, { sum: Float64Array; n: number }>();
-    const flush = async () => {
-      if (queue.length === 0) return;
+    const te = performance.now();
+    const ce = process.cpuUsage();
+    const collect = async () => {
+      if (!inFlight) return;
+      const { items, vecs: pending } = inFlight;
+      inFlight = null;
+      const vecs = await pending;
       if (ctx.signal.aborted) throw ctx.signal.reason;
-      const te = performance.now();
-      const ce = process.cpuUsage();
-      const vecs = await embedder!.embed(queue.map((q) => q.chip));
-      const cd = process.cpuUsage(ce);
-      embedCpuMs += (cd.user + cd.system) / 1000;
-      embedMs += performance.now() - te;
-      for (let i = 0; i < queue.length; i++) {
-        const q = queue[i]!;
+      if (vecs.length !== items.length) throw new StageError(`embedder returned ${vecs.length} vectors for ${items.length} faces`, EXIT.MODEL);
+      for (let i = 0; i < items.length; i++) {
+        const q = items[i]!;
         const v = vecs[i]!;
         if (v.length !== dim) throw new StageError(`embedder returned ${v.length} values, expected ${dim}`, EXIT.MODEL);
         if (!(l2normalize(v) > 0)) throw new StageError('embedder returned a zero vector', EXIT.MODEL);
@@ -175,16 +201,29 @@ export async function runFacesEmbed(ctx: StageContext, embedderFactory: () => Pr
         });
         faceId++;
       }
-      queue.length = 0;
       ctx.progress(faceId, facesTotal);
+    };
+    const submit = async () => {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      const items = queue;
+      queue = [];
+      const next = items.length ? { items, vecs: embedder!.embed(items.map((q) => q.chip)) } : null;
+      // an abort rejects it while the previous group is awaited: handled when it is collected
+      next?.vecs.catch(() => {});
+      await collect();
+      inFlight = next;
     };
     for (const p of plan) {
       for (const s of p.chosen) {
         queue.push({ trackId: p.trackId, sample: s, chip: await readChip(s), quality: s.quality });
-        if (queue.length >= BATCH) await flush();
+        if (queue.length >= GROUP) await submit();
       }
     }
-    await flush();
+    await submit();
+    await collect();
+    const cd = process.cpuUsage(ce);
+    embedCpuMs = (cd.user + cd.system) / 1000;
+    embedMs = performance.now() - te;
 
     for (const p of plan) {
       const acc = sums.get(p.trackId);
@@ -221,6 +260,8 @@ export async function runFacesEmbed(ctx: StageContext, embedderFactory: () => Pr
     return {
       ...stats,
       embedder: embedder.name,
+      embed_threads: workers,
+      faces_per_track: gates.maxFaces,
       dim,
       ms_per_face: Math.round(msPerFace * 10) / 10,
       cpu_ms_per_face: Math.round(cpuPerFace * 10) / 10,
