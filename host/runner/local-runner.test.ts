@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pidusage from 'pidusage';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { ffmpegPath } from '../../pipeline/video/ffmpeg-path.js';
 import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode as makeEpisode } from '../../test-support/shared-data.js';
 import { commandName, descendants, isGone, processState, waitGone } from '../../test-support/proc.js';
 import { ExternalThermalSource } from '../readings/thermal.js';
@@ -35,6 +37,20 @@ function tempEpisode(name: string): string {
 afterAll(() => {
   for (const root of episodeRoots.splice(0)) rmSync(root, { recursive: true, force: true });
 });
+/**
+ * An episode whose video is episode_gt.mp4 played `times` times in a row (stream copy, fast), for
+ * tests that must measure a stage in steady state: on a quiet machine one pass can end before
+ * the measurement window does.
+ */
+function loopedEpisode(times: number): string {
+  const dir = tempEpisode('episode_gt.mp4');
+  const src = path.join(dir, 'episode_gt.mp4');
+  const out = path.join(dir, 'episode_looped.mp4');
+  const r = spawnSync(ffmpegPath(), ['-nostdin', '-v', 'error', '-stream_loop', String(times - 1), '-i', src, '-c', 'copy', '-y', out]);
+  if (r.status !== 0) throw new Error(`could not make a looped episode: ${r.stderr?.toString()}`);
+  rmSync(src);
+  return dir;
+}
 let n = 0;
 function request(dir: string, over: Partial<RunStageRequest> = {}): RunStageRequest {
   n++;
@@ -353,7 +369,7 @@ describe.skipIf(skip)('LocalRunner + real detect_track', () => {
 
   it('CPU cap 1 (internal override): the whole tree stays under 1.2 cores', async () => {
     const runner = newRunner({ maxThreadsOverride: 1 });
-    const r = await steadyTreeCpu(runner, tempEpisode('episode_gt.mp4'), 1);
+    const r = await steadyTreeCpu(runner, loopedEpisode(3), 1);
     measured.cpuCap1 = { mean: Math.round(r.mean), samples: r.samples.map(Math.round), osThreadsMax: Math.max(...r.threads), machineLoad1: r.load1 };
     expect(r.mean).toBeGreaterThan(10); // it is really working (even on a crowded machine)
     expect(r.mean).toBeLessThan(120);
@@ -363,7 +379,7 @@ describe.skipIf(skip)('LocalRunner + real detect_track', () => {
 
   it('CPU default cap (2): the whole tree stays at or under 2 cores', async () => {
     const runner = newRunner();
-    const r = await steadyTreeCpu(runner, tempEpisode('episode_gt.mp4'), 2);
+    const r = await steadyTreeCpu(runner, loopedEpisode(3), 2);
     measured.cpuCap2 = { mean: Math.round(r.mean), samples: r.samples.map(Math.round), osThreadsMax: Math.max(...r.threads), machineLoad1: r.load1 };
     expect(r.mean).toBeGreaterThan(10);
     expect(r.mean).toBeLessThanOrEqual(200);
