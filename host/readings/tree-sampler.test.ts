@@ -48,7 +48,9 @@ describe('TreeSampler', () => {
     const first = await sampler.sample(pids);
     expect(first.cpuPercent).toBeNull();
     expect(first.processes).toBe(2);
-    expect(first.threads).toBeGreaterThanOrEqual(2 * 5); // each Node has its V8 / libuv threads
+    // Each Node process has its main thread plus V8 / libuv threads; a child that has only just
+    // started may not have all of them yet, so ask for more than one per process, not a count.
+    expect(first.threads).toBeGreaterThan(first.processes);
     expect(first.rssBytes).toBeGreaterThan(20_000_000);
     await sleep(1500);
     const second = await sampler.sample(pids);
