@@ -34,8 +34,28 @@ if (!video) {
 out({ type: 'start', stage, episode: path.basename(episodeDir), video, profile, stride, threads, device: 'cpu', pid: process.pid });
 process.stderr.write(`fixture: decoding ${video} with ${threads} threads\n`);
 
+// Signal and stdin handlers go in before ffmpeg starts: a runner that sees ffmpeg may signal
+// the group at once, and a SIGTERM that lands before the handler would end even a stubborn stage.
+let ff = null;
+const stop = () => {
+  ff?.kill('SIGKILL');
+  process.exit(130);
+};
+if (mode === 'ignore-term') {
+  process.on('SIGTERM', () => process.stderr.write('fixture: ignoring SIGTERM\n'));
+} else {
+  process.on('SIGTERM', stop);
+}
+// The lifetime tie: our parent went away when stdin closes. A stubborn stage ignores that too,
+// so that only the runner's SIGKILL can end it.
+if (mode !== 'ignore-term') {
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+}
+process.stdin.resume();
+
 const total = 1450;
-const ff = spawn(
+ff = spawn(
   'ffmpeg',
   [
     '-hide_banner', '-nostdin', '-loglevel', 'error',
@@ -80,16 +100,4 @@ ff.on('exit', (code) => {
   process.exit(code ?? 1);
 });
 
-const stop = () => {
-  ff.kill('SIGKILL');
-  process.exit(130);
-};
-if (mode === 'ignore-term') {
-  process.on('SIGTERM', () => process.stderr.write('fixture: ignoring SIGTERM\n'));
-} else {
-  process.on('SIGTERM', stop);
-}
-// The lifetime tie: our parent went away when stdin closes.
-process.stdin.on('end', stop);
-process.stdin.on('error', stop);
-process.stdin.resume();
+
