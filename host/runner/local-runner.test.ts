@@ -234,7 +234,9 @@ describe.skipIf(skip)('LocalRunner + real detect_track', () => {
     const ms = Date.now() - t0;
     expect(dup.status).toBe('error');
     expect(dup.error).toMatch(/already running/);
-    expect(ms).toBeLessThan(100);
+    // "At once": no process start, no waiting on the running stage (which keeps both cores busy,
+    // so this test's own event loop can lag by tens of milliseconds).
+    expect(ms).toBeLessThan(500);
     expect(events).toEqual([]); // no stage:ended that could be mistaken for the real run's end
     await sleep(300);
     const after = ourChildren();
@@ -259,7 +261,7 @@ describe.skipIf(skip)('LocalRunner + real detect_track', () => {
       const before = ourChildren();
       const t0 = Date.now();
       const res = await runner.run(request(dir), () => {});
-      expect(Date.now() - t0).toBeLessThan(100);
+      expect(Date.now() - t0).toBeLessThan(500);
       expect(res.status).toBe('error');
       expect(res.error).toMatch(/already running/);
       expect(res.error).toContain(`pid ${holder.pid}`);
