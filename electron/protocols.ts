@@ -9,17 +9,23 @@ import { resolveMedia } from '../host/library/media.js';
 import { contentTypeOf, staticFile } from '../host/web/static.js';
 import { APP_HOST, ELECTRON_CSP } from './security.js';
 
+/** The URL of a GET request to `host`, or null for anything else (other hosts, methods, junk). */
+function getUrlFor(req: Request, host: string): URL | null {
+  if (req.method !== 'GET') return null;
+  try {
+    const url = new URL(req.url);
+    return url.host === host ? url : null;
+  } catch {
+    return null;
+  }
+}
+
 const notFound = () => new Response('Not found', { status: 404, headers: { 'Content-Type': 'text/plain' } });
 
 export function appProtocolHandler(rendererDir: string): (req: Request) => Promise<Response> {
   return async (req) => {
-    let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch {
-      return notFound();
-    }
-    if (url.host !== APP_HOST || req.method !== 'GET') return notFound();
+    const url = getUrlFor(req, APP_HOST);
+    if (!url) return notFound();
     const file = staticFile(rendererDir, url.pathname);
     if (!file) return notFound();
     try {
@@ -37,13 +43,8 @@ export function appProtocolHandler(rendererDir: string): (req: Request) => Promi
 
 export function mediaProtocolHandler(library: LibraryStore): (req: Request) => Promise<Response> {
   return async (req) => {
-    let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch {
-      return notFound();
-    }
-    if (url.host !== 'media' || req.method !== 'GET') return notFound();
+    const url = getUrlFor(req, 'media');
+    if (!url) return notFound();
     const [episodeId = '', ...rest] = url.pathname.replace(/^\//, '').split('/');
     let rel: string;
     try {

@@ -1,3 +1,4 @@
+import { Modal } from './Modal.js';
 import { useEffect, useRef, useState } from 'react';
 import { useApp } from '../store/app-store.js';
 import { queueAvailability } from '../store/reducers.js';
@@ -28,68 +29,55 @@ export function SettingsDialog() {
   };
 
   return (
-    <div
-      className="modal-backdrop"
-      onMouseDown={(e) => {
-        if (e.target === e.currentTarget) close();
+    <Modal
+      titleId="settings-title"
+      onClose={close}
+      onKey={(e) => {
+        if (e.key === 'Enter' && (e.target as HTMLElement).tagName === 'INPUT') {
+          e.preventDefault();
+          void save();
+        }
       }}
     >
-      <div
-        className="modal"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="settings-title"
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') {
-            e.preventDefault();
-            close();
-          }
-          if (e.key === 'Enter' && (e.target as HTMLElement).tagName === 'INPUT') {
-            e.preventDefault();
-            void save();
-          }
-        }}
-      >
-        <h2 id="settings-title" className="modal-title">
-          Settings
-        </h2>
-        <label className="field">
-          <span className="field-label">Queue (Redis URL)</span>
-          <input
-            ref={first}
-            className="input mono"
-            placeholder="redis://127.0.0.1:6379"
-            spellCheck={false}
-            value={redisUrl}
-            onChange={(e) => setRedisUrl(e.target.value)}
-          />
-          <span className="field-help">{queue.enabled ? 'Queue reachable.' : queue.reason}</span>
-        </label>
-        <label className="field">
-          <span className="field-label">Thermal limit (°C)</span>
-          <input
-            className="input input-narrow"
-            type="number"
-            min={40}
-            max={110}
-            placeholder="off"
-            value={limit}
-            aria-invalid={!limitValid}
-            onChange={(e) => setLimit(e.target.value)}
-          />
-          <span className={`field-help${limitValid ? '' : ' invalid'}`}>
-            {limitValid ? 'Local runs pause while the CPU is this hot. Empty: pause only when the system reports serious heat.' : 'Enter a temperature between 40 and 110 °C.'}
-          </span>
-        </label>
-        <div className="modal-actions">
-          <button type="button" className="btn" onClick={close}>
-            Cancel
-          </button>
-          <button type="button" className="btn btn-primary" disabled={!limitValid || busy} onClick={() => void save()}>
-            Save
-          </button>
-        </div>
+      <h2 id="settings-title" className="modal-title">
+        Settings
+      </h2>
+      <label className="field">
+        <span className="field-label">Queue (Redis URL)</span>
+        <input
+          ref={first}
+          className="input mono"
+          placeholder="redis://127.0.0.1:6379"
+          spellCheck={false}
+          value={redisUrl}
+          onChange={(e) => setRedisUrl(e.target.value)}
+        />
+        <span className="field-help">{queue.enabled ? 'Queue reachable.' : queue.reason}</span>
+      </label>
+      <label className="field">
+        <span className="field-label">Thermal limit (°C)</span>
+        <input
+          className="input input-narrow"
+          type="number"
+          min={40}
+          max={110}
+          placeholder="off"
+          value={limit}
+          aria-invalid={!limitValid}
+          onChange={(e) => setLimit(e.target.value)}
+        />
+        <span className={`field-help${limitValid ? '' : ' invalid'}`}>
+          {limitValid ? 'Local runs pause while the CPU is this hot. Empty: pause only when the system reports serious heat.' : 'Enter a temperature between 40 and 110 °C.'}
+        </span>
+      </label>
+      <div className="modal-actions">
+        <button type="button" className="btn" onClick={close}>
+          Cancel
+        </button>
+        <button type="button" className="btn btn-primary" disabled={!limitValid || busy} onClick={() => void save()}>
+          Save
+        </button>
       </div>
-    </div>
+    </Modal>
   );
 }
