@@ -7,11 +7,31 @@
 //   F1        = 2PR / (P + R)
 // and the per-person screen-time error compares each person's true seconds with the seconds of
 // the identity matched to them (0 when none was).
+//
+// Real footage is labelled per shot with two more fields (../shared/media/dev/fotb.json,
+// `conventions`): `partial` lists people seen only from behind, in profile or cut off in that
+// shot, and `unlabeled_faces` says the shot also holds unnamed faces. Neither is scored either
+// way, so an identity's time inside such a shot is left out of the scoring ("not scored") unless
+// the person it is matched to is LABELLED in that shot:
+//   - matched to P and P is partial in the shot: not scored;
+//   - matched to P, P not in the shot (or unmatched), and the shot has partial people or unlabeled
+//     faces: not scored (it may be one of them);
+//   - otherwise it is scored: overlap when P is labelled there, a false positive when not.
+// A ground truth without these fields (episode_gt.json) scores exactly as before.
 
 export interface GroundTruth {
   duration_s: number;
   identities: Record<string, { screen_time_s: number; shots: number[] }>;
-  shots: Array<{ index: number; start_s: number; end_s: number; identities: string[] }>;
+  shots: Array<{
+    index: number;
+    start_s: number;
+    end_s: number;
+    identities: string[];
+    /** People seen only from behind, in profile or cut off: not scored either way. */
+    partial?: string[];
+    /** The shot also holds unnamed faces that are not scored. */
+    unlabeled_faces?: boolean;
+  }>;
 }
 
 export interface PredictedIdentity {
@@ -25,6 +45,7 @@ export interface PersonScore {
   person: string;
   true_s: number;
   identity_id: number | null;
+  /** Scored seconds of the matched identity (its time outside the shots not scored for it). */
   predicted_s: number;
   overlap_s: number;
   abs_error_s: number;
@@ -42,7 +63,16 @@ export interface Score {
   unmatched_identities: number[];
   predicted_total_s: number;
   true_total_s: number;
+  /** Predicted identities with at least PERSON_MIN_S of scored time. */
+  people_found: number;
+  /** True people with screen time. */
+  people_real: number;
+  /** Scored seconds per predicted identity, in the order given. */
+  scored_s: number[];
 }
+
+/** An identity counts as a person found when it has at least this much scored time. */
+export const PERSON_MIN_S = 1;
 
 type Seg = [number, number];
 
@@ -129,6 +159,40 @@ export function maxWeightAssignment(w: number[][]): number[] {
   return res;
 }
 
+/** a minus b, both sorted and non-overlapping. */
+export function subtractSegments(a: ReadonlyArray<readonly [number, number]>, b: ReadonlyArray<readonly [number, number]>): Seg[] {
+  const out: Seg[] = [];
+  const cut = unionSegments(b);
+  for (const [s0, e0] of unionSegments(a)) {
+    let s = s0;
+    for (const [cs, ce] of cut) {
+      if (ce <= s) continue;
+      if (cs >= e0) break;
+      if (cs > s) out.push([s, cs]);
+      s = Math.max(s, ce);
+      if (s >= e0) break;
+    }
+    if (s < e0) out.push([s, e0]);
+  }
+  return out;
+}
+
+/**
+ * The time not scored for an identity matched to `person` (null: matched to nobody): the shots
+ * where that person is partial, and the shots with partial people or unlabeled faces where that
+ * person is not labelled.
+ */
+export function unscoredSegments(gt: GroundTruth, person: string | null): Seg[] {
+  const out: Seg[] = [];
+  for (const s of gt.shots) {
+    const labelled = person !== null && s.identities.includes(person);
+    if (labelled) continue;
+    const partialHere = (s.partial ?? []).length > 0;
+    if ((person !== null && (s.partial ?? []).includes(person)) || partialHere || s.unlabeled_faces) out.push([s.start_s, s.end_s]);
+  }
+  return unionSegments(out);
+}
+
 export function scoreScreentime(predicted: readonly PredictedIdentity[], gt: GroundTruth): Score {
   const truth = truthSegments(gt);
   const people = [...truth.keys()].sort();
@@ -136,7 +200,15 @@ export function scoreScreentime(predicted: readonly PredictedIdentity[], gt: Gro
   const w = people.map((name) => predSegs.map((s) => overlapSeconds(truth.get(name)!, s)));
   const assign = maxWeightAssignment(w);
   const trueTotal = people.reduce((t, name) => t + total(truth.get(name)!), 0);
-  const predTotal = predSegs.reduce((t, s) => t + total(s), 0);
+  // who each identity is matched to decides which of its time is scored
+  const personOf = new Array<string | null>(predicted.length).fill(null);
+  people.forEach((name, i) => {
+    const j = assign[i]!;
+    if (j >= 0 && w[i]![j]! > 0) personOf[j] = name;
+  });
+  const scored = predSegs.map((segs, j) => subtractSegments(segs, unscoredSegments(gt, personOf[j]!)));
+  const scoredS = scored.map(total);
+  const predTotal = scoredS.reduce((t, x) => t + x, 0);
   let matched = 0;
   const used = new Set<number>();
   const rows: PersonScore[] = people.map((name, i) => {
@@ -145,7 +217,7 @@ export function scoreScreentime(predicted: readonly PredictedIdentity[], gt: Gro
     if (j < 0 || w[i]![j]! <= 0) return { person: name, true_s: trueS, identity_id: null, predicted_s: 0, overlap_s: 0, abs_error_s: trueS };
     used.add(j);
     matched += w[i]![j]!;
-    const predS = total(predSegs[j]!);
+    const predS = scoredS[j]!;
     return { person: name, true_s: trueS, identity_id: predicted[j]!.identity_id, predicted_s: predS, overlap_s: w[i]![j]!, abs_error_s: Math.abs(predS - trueS) };
   });
   const precision = predTotal > 0 ? matched / predTotal : 0;
@@ -160,6 +232,9 @@ export function scoreScreentime(predicted: readonly PredictedIdentity[], gt: Gro
     unmatched_identities: predicted.filter((_, j) => !used.has(j)).map((p) => p.identity_id),
     predicted_total_s: predTotal,
     true_total_s: trueTotal,
+    people_found: scoredS.filter((x) => x >= PERSON_MIN_S).length,
+    people_real: people.filter((name) => total(truth.get(name)!) > 0).length,
+    scored_s: scoredS,
   };
 }
 
