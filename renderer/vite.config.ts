@@ -12,7 +12,9 @@ export default defineConfig({
     outDir: fileURLToPath(new URL('../dist/renderer', import.meta.url)),
     emptyOutDir: true,
     target: 'es2022',
-    sourcemap: true,
+    // Maps stay beside the bundle for reading stack traces, but the bundle does not point to them
+    // and neither host serves them (host/web/static.ts): they would hand out the whole source.
+    sourcemap: 'hidden',
     // Inline nothing as data: URLs beyond tiny icons; the CSP allows data: images only.
     assetsInlineLimit: 0,
   },

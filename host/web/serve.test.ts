@@ -1,7 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode } from '../../test-support/shared-data.js';
 import { commandName, descendants, isGone, waitGone } from '../../test-support/proc.js';
@@ -18,6 +20,45 @@ interface Conn {
   events: Array<{ event: string; payload: unknown }>;
   waitEvent(name: string, timeoutMs: number): Promise<unknown>;
 }
+
+/** Sends `text` as is on a fresh TCP connection and returns everything the host answers. */
+function rawExchange(port: number, text: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let got = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no complete answer in ${timeoutMs} ms (got ${JSON.stringify(got)})`));
+    }, timeoutMs);
+    socket.on('data', (d) => (got += d.toString('latin1')));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
+    socket.on('error', () => undefined);
+    socket.write(text);
+  });
+}
+
+/** Asks for `target`, then hangs up as soon as the first bytes of the answer arrive. */
+function abortAfterFirstBytes(port: number, target: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer to ${target}`));
+    }, 5000);
+    socket.once('data', () => socket.destroy());
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+  });
+}
+
+const openFds = () => readdirSync('/proc/self/fd').length;
 
 function connect(url: string, origin?: string): Promise<Conn> {
   return new Promise((resolve, reject) => {
@@ -100,6 +141,11 @@ describe('pure helpers', () => {
     expect(parseClientMessage('{"id":3,"channel":"app:info","request":null}')).toEqual({ ok: true, id: 3, channel: 'app:info', request: undefined });
     expect(parseClientMessage(null)).toMatchObject({ ok: false, id: null });
   });
+  it('never maps a URL to a source map', () => {
+    expect(staticFile('/srv/r', '/assets/index-abc.js.map')).toBeNull();
+    expect(staticFile('/srv/r', '/assets/INDEX.JS.MAP')).toBeNull();
+    expect(staticFile('/srv/r', '/assets/a.js.map/')).toBeNull();
+  });
   it('keeps static files inside the renderer folder', () => {
     expect(staticFile('/srv/r', '/')).toBe('/srv/r/index.html');
     expect(staticFile('/srv/r', '/assets/a.js')).toBe('/srv/r/assets/a.js');
@@ -127,13 +173,24 @@ describe('web host over a real socket', () => {
   let runner: ReturnType<typeof idleRunner>;
   let episodeId = '';
   const logs: string[] = [];
+  // Vitest survives an uncaught exception that would end a real host process: record them, and
+  // fail the test during which the host threw one.
+  const uncaught: unknown[] = [];
+  const onUncaught = (e: unknown) => void uncaught.push(e);
+  afterEach(() => {
+    expect(uncaught.splice(0).map(String)).toEqual([]);
+  });
 
   beforeAll(async () => {
+    process.on('uncaughtException', onUncaught);
     dataDir = mkdtempSync(path.join(tmpdir(), 'screentime-web-'));
     rendererDir = path.join(dataDir, 'renderer');
     mkdirSync(path.join(rendererDir, 'assets'), { recursive: true });
     writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Screentime</title>');
     writeFileSync(path.join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
+    writeFileSync(path.join(rendererDir, 'assets', 'app.js.map'), '{"sources":["secret.ts"]}');
+    // Bigger than the socket buffers: a client that hangs up leaves the host mid-file.
+    writeFileSync(path.join(rendererDir, 'assets', 'big.js'), Buffer.alloc(4 * 1024 * 1024, 0x20));
     runner = idleRunner();
     // One library episode with a thumbnail, added before the host starts (it reads library.json).
     const ep = path.join(dataDir, 'Episode 1');
@@ -146,6 +203,7 @@ describe('web host over a real socket', () => {
     host = await startWebHost({ dataDir, rendererDir, runner, log: (l) => logs.push(l) });
   });
   afterAll(async () => {
+    process.off('uncaughtException', onUncaught);
     await host.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -224,6 +282,106 @@ describe('web host over a real socket', () => {
     expect(await status('/', { Host: 'evil.example' })).toBe(421);
     expect(await status(`/media/${episodeId}/thumbs/id%201.jpg?token=${host.token}`, { Host: `evil.example:${host.port}` })).toBe(421);
     expect(await status('/', { Host: `localhost:${host.port}` })).toBe(200);
+  });
+
+  it('answers 400 to a request target that is not a URL, and keeps serving', async () => {
+    const hostLine = `Host: 127.0.0.1:${host.port}`;
+    const plain = await rawExchange(host.port, `GET //[ HTTP/1.1\r\n${hostLine}\r\nConnection: close\r\n\r\n`);
+    expect(plain).toMatch(/^HTTP\/1\.1 400 /);
+    const upgrade = await rawExchange(
+      host.port,
+      `GET //[ HTTP/1.1\r\n${hostLine}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    );
+    expect(upgrade).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await fetch(`http://127.0.0.1:${host.port}/`)).status).toBe(200);
+  });
+
+  it('keeps serving when clients reset their connection while an upgrade is refused', async () => {
+    const upgrade = `GET /ws?token=wrong HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+    for (let i = 0; i < 100; i++) {
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(host.port, '127.0.0.1', () => {
+          socket.write(upgrade);
+          // RST instead of FIN: the host's 401 then hits a reset connection.
+          socket.resetAndDestroy();
+          resolve();
+        });
+        socket.on('error', () => undefined);
+      });
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await fetch(`http://127.0.0.1:${host.port}/`)).status).toBe(200);
+  });
+
+  it('does not serve source maps', async () => {
+    expect((await fetch(`http://127.0.0.1:${host.port}/assets/app.js.map`)).status).toBe(404);
+  });
+
+  it('answers 200 or 404, never dies, while the files it serves keep vanishing', async () => {
+    const asset = path.join(rendererDir, 'assets', 'churn.js');
+    const thumb = path.join(dataDir, 'Episode 1', 'screentime', 'thumbs', 'churn.jpg');
+    const content = 'x'.repeat(64 * 1024);
+    // Another process deletes and re-creates both files as fast as it can, so some requests find
+    // a file at stat time that is gone when the host opens it. Each new version appears whole
+    // (rename), so any 200 must carry the whole content.
+    const churn = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('fs'); const body = 'x'.repeat(65536);
+         for (;;) for (const f of process.argv.slice(1)) {
+           try { fs.unlinkSync(f); } catch {}
+           fs.writeFileSync(f + '.tmp', body); fs.renameSync(f + '.tmp', f);
+         }`,
+        asset,
+        thumb,
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      const targets = [`/assets/churn.js`, `/media/${episodeId}/thumbs/churn.jpg?token=${host.token}`];
+      const seen = new Map<number, number>();
+      for (let round = 0; round < 150; round++) {
+        await Promise.all(
+          targets.map(async (t) => {
+            const r = await fetch(`http://127.0.0.1:${host.port}${t}`, { signal: AbortSignal.timeout(5000) });
+            const body = await r.text();
+            seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
+            expect([200, 404]).toContain(r.status);
+            if (r.status === 200) expect(body).toBe(content);
+          }),
+        );
+      }
+      console.log(`vanishing files: ${JSON.stringify(Object.fromEntries(seen))} (status: count)`);
+    } finally {
+      // Wait for it to be gone, or it may re-create a file while the folder is being removed.
+      if (churn.exitCode === null && churn.signalCode === null) {
+        const gone = new Promise((r) => churn.once('exit', r));
+        churn.kill();
+        await gone;
+      }
+    }
+    expect((await fetch(`http://127.0.0.1:${host.port}/assets/app.js`)).status).toBe(200);
+  });
+
+  it('closes the file of every download the client abandons', async () => {
+    const target = '/assets/big.js';
+    // The first request opens whatever the host opens once (caches, lazily loaded modules).
+    await abortAfterFirstBytes(host.port, target);
+    await new Promise((r) => setTimeout(r, 200));
+    const before = openFds();
+    for (let i = 0; i < 150; i += 10) {
+      await Promise.all(Array.from({ length: 10 }, () => abortAfterFirstBytes(host.port, target)));
+    }
+    let after = openFds();
+    await vi.waitFor(
+      () => {
+        after = openFds();
+        expect(after).toBeLessThanOrEqual(before + 5);
+      },
+      { timeout: 5000, interval: 100 },
+    );
+    console.log(`open descriptors: ${before} before 150 aborted downloads, ${after} after`);
   });
 
   it('answers bad JSON and bad payloads on the same socket and keeps serving', async () => {

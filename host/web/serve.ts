@@ -3,7 +3,7 @@
 // window session (docs/web-protocol.md). `npm run web` runs this file.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import { LocalRunner } from '../runner/index.js';
 import { parseClientMessage, serverResponse, serverEvent } from './protocol.js';
 import { webCsp, securityHeaders } from './csp.js';
 import { contentTypeOf, staticFile } from './static.js';
+import { sendFile } from './send-file.js';
 
 export { staticFile };
 
@@ -78,6 +79,19 @@ export function tokenMatches(given: string | null, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/**
+ * The request target as a URL on our origin, or null when it does not parse. Node's HTTP parser
+ * lets targets such as `//[` through, and `new URL` throws on them: unchecked, any local process
+ * could stop the host with one request line.
+ */
+export function requestUrl(target: string | undefined, origin: string): URL | null {
+  try {
+    return new URL(target ?? '/', origin);
+  } catch {
+    return null;
+  }
+}
+
 export async function startWebHost(options: WebHostOptions = {}): Promise<WebHost> {
   const log = options.log ?? ((l: string) => console.log(l));
   const dataDir = path.resolve(options.dataDir ?? defaultDataDir());
@@ -111,45 +125,29 @@ export async function startWebHost(options: WebHostOptions = {}): Promise<WebHos
   // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example.
   const hostAllowed = (h: string | undefined) => h === `127.0.0.1:${port}` || h === `localhost:${port}`;
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', origin());
-    for (const [k, v] of Object.entries(securityHeaders())) res.setHeader(k, v);
-    if (!hostAllowed(req.headers.host)) {
-      res.writeHead(421, { 'Content-Type': 'text/plain' }).end('Misdirected Request');
+  const serveMedia = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
+    if (!tokenMatches(url.searchParams.get('token'), token)) {
+      res.writeHead(401, { 'Content-Type': 'text/plain' }).end('Unauthorized');
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+    const parts = url.pathname.slice('/media/'.length).split('/');
+    const episodeId = parts.shift() ?? '';
+    let rel: string;
+    try {
+      rel = parts.map((p) => decodeURIComponent(p)).join('/');
+    } catch {
+      res.writeHead(400).end();
       return;
     }
-    if (url.pathname.startsWith('/media/')) {
-      if (!tokenMatches(url.searchParams.get('token'), token)) {
-        res.writeHead(401, { 'Content-Type': 'text/plain' }).end('Unauthorized');
-        return;
-      }
-      const parts = url.pathname.slice('/media/'.length).split('/');
-      const episodeId = parts.shift() ?? '';
-      let rel: string;
-      try {
-        rel = parts.map((p) => decodeURIComponent(p)).join('/');
-      } catch {
-        res.writeHead(400).end();
-        return;
-      }
-      const m = resolveMedia(library, episodeId, rel);
-      if (!m.ok) {
-        res.writeHead(404, { 'Content-Type': 'text/plain' }).end(m.error);
-        return;
-      }
-      res.writeHead(200, { 'Content-Type': m.contentType, 'Content-Length': m.size, 'Cache-Control': 'no-cache' });
-      if (req.method === 'HEAD') res.end();
-      else createReadStream(m.file).pipe(res);
+    const m = resolveMedia(library, episodeId, rel);
+    if (!m.ok) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(m.error);
       return;
     }
-    if (url.pathname === '/ws') {
-      res.writeHead(426).end('Upgrade Required');
-      return;
-    }
+    void sendFile(req, res, m.file, { 'Content-Type': m.contentType, 'Cache-Control': 'no-cache' });
+  };
+
+  const serveStatic = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
     const file = staticFile(rendererDir, url.pathname);
     let st;
     try {
@@ -171,19 +169,44 @@ export async function startWebHost(options: WebHostOptions = {}): Promise<WebHos
     const type = contentTypeOf(serve);
     const headers: Record<string, string> = { 'Content-Type': type, 'Cache-Control': 'no-cache' };
     if (type.startsWith('text/html')) headers['Content-Security-Policy'] = webCsp(port);
-    res.writeHead(200, headers);
-    if (req.method === 'HEAD') res.end();
-    else createReadStream(serve).pipe(res);
+    void sendFile(req, res, serve, headers);
+  };
+
+  const server = http.createServer((req, res) => {
+    for (const [k, v] of Object.entries(securityHeaders())) res.setHeader(k, v);
+    if (!hostAllowed(req.headers.host)) {
+      res.writeHead(421, { 'Content-Type': 'text/plain' }).end('Misdirected Request');
+      return;
+    }
+    const url = requestUrl(req.url, origin());
+    if (!url) {
+      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('Bad Request');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (url.pathname.startsWith('/media/')) return serveMedia(req, res, url);
+    if (url.pathname === '/ws') {
+      res.writeHead(426).end('Upgrade Required');
+      return;
+    }
+    serveStatic(req, res, url);
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', origin());
+    // From here on the socket is ours, errors included: a client that resets it while we refuse
+    // would otherwise raise an unhandled ECONNRESET and stop the host.
+    socket.on('error', () => socket.destroy());
     const reqOrigin = req.headers.origin;
     const refuse = (code: number, text: string) => {
       socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     if (!hostAllowed(req.headers.host)) return refuse(421, 'Misdirected Request');
+    const url = requestUrl(req.url, origin());
+    if (!url) return refuse(400, 'Bad Request');
     if (url.pathname !== '/ws') return refuse(404, 'Not Found');
     if (!tokenMatches(url.searchParams.get('token'), token)) return refuse(401, 'Unauthorized');
     // A page of another origin that somehow learnt the token still cannot drive the host.

@@ -13,7 +13,6 @@ export const STATIC_TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
   '.json': 'application/json',
-  '.map': 'application/json',
   '.wasm': 'application/wasm',
 };
 
@@ -21,7 +20,7 @@ export function contentTypeOf(file: string): string {
   return STATIC_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
 
-/** Maps a URL path to a file inside `root`, or null when it would leave it. */
+/** Maps a URL path to a file inside `root`, or null when it would leave it or is a source map. */
 export function staticFile(root: string, urlPath: string): string | null {
   let decoded: string;
   try {
@@ -34,5 +33,8 @@ export function staticFile(root: string, urlPath: string): string | null {
   const file = path.resolve(root, rel);
   const inside = path.relative(root, file);
   if (inside === '' || inside.startsWith('..') || path.isAbsolute(inside)) return null;
+  // Source maps hold the whole renderer source: a build that still emits them must not hand
+  // them to whoever asks.
+  if (path.extname(file).toLowerCase() === '.map') return null;
   return file;
 }

@@ -19,6 +19,23 @@ export function pageToken(search: string, stored: string | null): string | null 
   return fromUrl && fromUrl.length > 0 ? fromUrl : stored;
 }
 
+/** `href` without its `token` parameter, so the token leaves the address bar, history and bookmarks. */
+export function addressWithoutToken(href: string): string {
+  const u = new URL(href);
+  u.searchParams.delete('token');
+  return u.href;
+}
+
+/** Keeps the token for this tab; false when storage is disabled. */
+function keepToken(token: string): boolean {
+  try {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function createBridge(onConnectionChange: (s: ConnectionState) => void): ScreentimeBridge {
   if (window.screentime) return window.screentime;
   let stored: string | null = null;
@@ -29,10 +46,9 @@ export function createBridge(onConnectionChange: (s: ConnectionState) => void): 
   }
   const token = pageToken(window.location.search, stored);
   if (!token) throw new Error('This page was opened without its access token. Open the address the Screentime host printed, including “?token=…”.');
-  try {
-    sessionStorage.setItem(TOKEN_KEY, token);
-  } catch {
-    /* storage disabled: the address still carries the token */
+  // Only once the tab has kept it: without storage the address is what makes a reload work.
+  if (keepToken(token) && new URLSearchParams(window.location.search).has('token')) {
+    history.replaceState(history.state, '', addressWithoutToken(window.location.href));
   }
   // No silent reconnect: a closed socket ended this window's session (and its runs) on the host,
   // so the window says so and offers a reload instead of pretending nothing happened.

@@ -141,4 +141,9 @@ describe('page token', () => {
     expect(pageToken('', 'kept')).toBe('kept');
     expect(pageToken('?token=', null)).toBeNull();
   });
+  it('takes the token out of the address and keeps everything else', async () => {
+    const { addressWithoutToken } = await import('./index.js');
+    expect(addressWithoutToken('http://127.0.0.1:5123/?token=abc')).toBe('http://127.0.0.1:5123/');
+    expect(addressWithoutToken('http://127.0.0.1:5123/episode?x=1&token=abc#top')).toBe('http://127.0.0.1:5123/episode?x=1#top');
+  });
 });
