@@ -1,8 +1,9 @@
 // Runs one pipeline stage as a child process the way the desktop app does
 // (`node dist/pipeline/cli/main.js stage <stage> <episodeDir> --profile P --stride N --threads N`),
 // as the leader of its own process group so the whole tree (the stage, its ffmpeg) can be killed
-// with one signal. Its stdin is a pipe we never write to: the stage treats stdin closing as
-// "parent gone" and stops, so a worker that dies (even by SIGKILL) takes its stages with it.
+// with one signal. Its stdin is a pipe we never write to: the stage treats stdin closing (and its
+// stdout/stderr breaking) as "parent gone" and cancels, so a worker that dies (even by SIGKILL)
+// takes its stages with it, and they still remove their temp files, lock and `running` record.
 
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -34,7 +35,11 @@ export interface StageRun {
   pgid: number;
   /** Resolves when the child has exited and its output is fully read. */
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGTERM to the whole tree, SIGKILL after graceMs (<= 1.5 s) for what is left; resolves when all are gone. */
+  /**
+   * One SIGTERM to the whole tree, SIGKILL after graceMs (default: the stage's stop budget,
+   * 1.2 s; at most 1.5 s) for what is left; resolves when all are gone. A grace shorter than the
+   * default may cut the stage's clean-up short (the next stage to start there finishes it).
+   */
   kill(graceMs?: number): Promise<void>;
 }
 
@@ -89,7 +94,7 @@ export function startStage(r: StageRunRequest): StageRun {
   };
 }
 
-/** Signals a process group; quietly does nothing when it is already gone. */
+/** Signals a process group (one signal per member); quietly does nothing when it is already gone. */
 export function killGroup(pgid: number, signal: NodeJS.Signals): void {
   if (pgid <= 0) return;
   try {

@@ -46,7 +46,8 @@ export interface VideoFacts {
   mtime_ms?: number;
 }
 
-export type StageStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+/** `interrupted`: the record said `running` but its process died without recording a result (SIGKILL, crash, power cut). */
+export type StageStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
 export interface StageRecord {
   status: StageStatus;
@@ -117,6 +118,8 @@ export interface FaceRow {
   frame_idx: number;
   ts: number;
   quality: number;
+  /** How much the face counted in its track's prototype (pose x size x confidence, 0..1). */
+  weight?: number;
   /** Row in embeddings.f32. */
   embedding_row: number;
   thumb: string;
@@ -134,6 +137,14 @@ export interface PrototypeRow {
   thumb: string | null;
   /** More thumbnails of this track (relative paths), best first. */
   sample_thumbs: string[];
+  /**
+   * No face of the track passed the quality gates (profile, cut off by the frame edge, blurred,
+   * tiny): the track never causes a merge; cluster attaches it to a person only when it is clearly
+   * theirs, else it is "unsure". Absent in older outputs (= false).
+   */
+  weak?: boolean;
+  /** Mean weight (0..1) of the faces averaged into the prototype: pose x size x confidence. */
+  quality?: number;
 }
 
 export interface IdentityRow {
@@ -153,8 +164,23 @@ export interface IdentityRow {
   low_cohesion?: boolean;
 }
 
+/** A weak track cluster could not give to anyone with confidence: the user decides. */
+export interface UnsureTrack {
+  track_id: number;
+  thumb: string | null;
+  /** The identity it is closest to (a suggestion only), or null when none is within reach. */
+  nearest_identity: number | null;
+  /** Average distance to that identity's tracks. */
+  distance: number | null;
+}
+
 export interface IdentitiesFile {
   identities: IdentityRow[];
+  /**
+   * Tracks that belong to nobody until the user assigns them (they count for no one's screen
+   * time). Absent in older outputs (= none).
+   */
+  unsure?: UnsureTrack[];
 }
 
 /** User edits kept across re-runs; applied by `cluster` and whenever the user edits. */

@@ -8,6 +8,7 @@
 import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
+import { STOP_GRACE_MS } from '../../pipeline/runtime/stop.js';
 
 const IS_WIN = process.platform === 'win32';
 const IS_LINUX = process.platform === 'linux';
@@ -233,11 +234,37 @@ function signalQuiet(target: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** Sends a signal to the group led by pgid and to each listed pid (members that left the group). */
+/**
+ * Sends a signal to the group led by pgid and to each listed pid (members that left the group).
+ * For signals that are idempotent (SIGKILL, SIGSTOP, SIGCONT): a member gets it twice.
+ */
 export function signalTree(pgid: number, pids: number[], sig: NodeJS.Signals): void {
   if (IS_WIN) return;
   signalQuiet(-pgid, sig);
   for (const p of pids) signalQuiet(p, sig);
+}
+
+/** Process group of a pid from /proc, or null (gone, or no /proc). */
+function pgidOf(pid: number): number | null {
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.pgid ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where a stop's SIGTERM goes: the group once, plus each tree member known to have left the
+ * group (a child that called setsid), which the group signal misses. Never a member of the group
+ * by pid as well: a stage that got SIGTERM twice could take the second one as a second, separate
+ * request. Off Linux the group is not known per pid; members outside it get the SIGKILL. Pure.
+ */
+export function termTargets(pgid: number, pids: number[], groupOf: (pid: number) => number | null): number[] {
+  const outside = pids.filter((p) => {
+    const g = groupOf(p);
+    return g !== null && g !== pgid;
+  });
+  return [-pgid, ...outside];
 }
 
 export interface KillTreeResult {
@@ -253,13 +280,24 @@ export interface KillTreeResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Kills the whole tree rooted at pid (a group leader from spawnGroup): SIGTERM (+SIGCONT, so a
- * tree paused by the thermal guard can act on it), then SIGKILL after `graceMs` (<= 1500) for
- * whatever is left, then a /proc walk for stragglers. Windows: taskkill /T /F.
+ * Default SIGTERM -> SIGKILL grace: the stage's own stop budget (pipeline/runtime/stop.ts: it
+ * gives itself 0.8 s to stop, then cleans up, measured at well under 0.2 s), so the SIGKILL never
+ * lands in the middle of the clean-up. Grace + SIGKILL keep the tree's end within ~1.3 s, inside
+ * the 3 s lifetime bound.
+ */
+export const DEFAULT_KILL_GRACE_MS = STOP_GRACE_MS;
+/** The longest grace a caller may ask for: the lifetime bound must hold whatever it passes. */
+export const MAX_KILL_GRACE_MS = 1500;
+
+/**
+ * Kills the whole tree rooted at pid (a group leader from spawnGroup): one SIGTERM (+SIGCONT, so
+ * a tree paused by the thermal guard can act on it), then SIGKILL after `graceMs` (default
+ * DEFAULT_KILL_GRACE_MS, at most MAX_KILL_GRACE_MS) for whatever is left, then a /proc walk for
+ * stragglers. Windows: taskkill /T /F.
  */
 export async function killTree(pid: number, opts: { graceMs?: number; knownPids?: number[] } = {}): Promise<KillTreeResult> {
   const t0 = Date.now();
-  const grace = Math.min(Math.max(opts.graceMs ?? 1200, 0), 1500);
+  const grace = Math.min(Math.max(opts.graceMs ?? DEFAULT_KILL_GRACE_MS, 0), MAX_KILL_GRACE_MS);
   if (IS_WIN) {
     const pids = await listTree(pid);
     await execText('taskkill', ['/T', '/F', '/PID', String(pid)], 10_000);
@@ -267,7 +305,7 @@ export async function killTree(pid: number, opts: { graceMs?: number; knownPids?
   }
   const snapshot = new Set<number>([pid, ...(opts.knownPids ?? []), ...(await listTree(pid))]);
   const pids = [...snapshot];
-  signalTree(pid, pids, 'SIGTERM');
+  for (const target of termTargets(pid, pids, IS_LINUX ? pgidOf : () => null)) signalQuiet(target, 'SIGTERM');
   signalTree(pid, pids, 'SIGCONT');
   const alive = () => {
     // Fresh look each time: the stage may have started a child between snapshot and signal.

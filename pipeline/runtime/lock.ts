@@ -2,7 +2,7 @@
 // The desktop host calls readActiveLock() before spawning, and the stage process takes the lock
 // itself, so two windows, a CLI and a queue worker cannot run the same stage on one episode.
 
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, constants } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync, constants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ARTIFACT_FILES } from '../../shared/artifacts.js';
@@ -88,6 +88,37 @@ export function readActiveLock(outDir: string, stage: StageName | string): LockI
   const v = readLockFile(lockPath(outDir, stage));
   if (v === null || v === 'unreadable') return null;
   return lockOwnerAlive(v) ? v : null;
+}
+
+/** Every readable stage lock of the folder (the manifest mutex, which holds no JSON, is not one). */
+export function listLocks(outDir: string): Array<{ file: string; info: LockInfo }> {
+  const dir = path.join(outDir, ARTIFACT_FILES.locks);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: Array<{ file: string; info: LockInfo }> = [];
+  for (const name of names) {
+    if (!name.endsWith('.lock')) continue;
+    const file = path.join(dir, name);
+    const info = readLockFile(file);
+    if (info && info !== 'unreadable') out.push({ file, info });
+  }
+  return out;
+}
+
+/**
+ * Removes a stale lock, but only if the file still says what `seen` says: between our read and
+ * the removal, a starting stage may have replaced the stale lock with its own live one.
+ */
+export function removeLockIfUnchanged(file: string, seen: LockInfo): boolean {
+  const now = readLockFile(file);
+  if (!now || now === 'unreadable') return false;
+  if (now.pid !== seen.pid || now.host !== seen.host || now.started_at !== seen.started_at) return false;
+  rmSync(file, { force: true });
+  return true;
 }
 
 export function alreadyRunningMessage(stage: string, info: LockInfo): string {

@@ -96,7 +96,8 @@ const localAlive: AliveFn = (pid, host) => (host !== null && host !== os.hostnam
 
 /**
  * State of every stage, for the host and the window:
- * - running whose process is gone (same host) -> interrupted;
+ * - running whose process is gone (same host) -> interrupted (as the next stage to start there
+ *   records it, leftovers.ts);
  * - completed, but an earlier stage's outputs are not the ones it used (their hash changed, they
  *   are gone, or they are themselves stale), or the video changed -> stale.
  */
@@ -138,6 +139,7 @@ function analyse(manifest: Manifest | null, alive: AliveFn): { states: Record<St
         break;
       case 'failed':
       case 'cancelled':
+      case 'interrupted':
         out[stage] = rec.status;
         break;
       case 'completed':

@@ -1,8 +1,9 @@
 // Runs pipeline stages in this process: resolves the episode, probes the video, takes the lock,
-// keeps the manifest, turns signals and a closed stdin into cancellation, writes the JSON-lines
-// protocol on stdout (shared/progress.ts) and human logs on stderr, and maps failures to EXIT codes.
+// cleans what killed runs left behind, keeps the manifest, writes the JSON-lines protocol on
+// stdout (shared/progress.ts) and human logs on stderr, and maps failures to EXIT codes. How
+// signals and a vanished parent become cancellation is in stop.ts.
 
-import { fstatSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Manifest, StageRecord, VideoFacts } from '../../shared/artifacts.js';
@@ -16,12 +17,17 @@ import { ensureModelsDir } from '../models/ensure.js';
 import { probeVideo } from '../video/probe.js';
 import { removeOwnTempFiles } from './atomic.js';
 import { configHash } from './config-hash.js';
+import { atExit, removeTempFilesAtExit } from './exit-cleanup.js';
+import { sweepLeftovers } from './leftovers.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import { outputHash, readManifest, setStageRecord, usableOutputs, videoKey } from './manifest.js';
 import { killDescendants } from './proc-tree.js';
 import { createProgressReporter } from './progress.js';
 import { loadStage } from './registry.js';
 import { StageError, type StageConfig, type StageContext, type StageFn } from './stage.js';
+import { CANCEL_GRACE_MS } from './stop.js';
+
+export { CANCEL_GRACE_MS, installCancelHandlers, stdinIsParentPipe } from './stop.js';
 
 export interface StageRunOptions {
   episode: string;
@@ -47,9 +53,6 @@ export const processIO: RunIO = {
   err: (line) => void process.stderr.write(`${line}\n`),
 };
 
-/** How long a stage gets to stop after cancellation before the runtime kills its children and exits. */
-export const CANCEL_GRACE_MS = 1500;
-
 /** The message of any error as one line, and the exit code it maps to. */
 export function describeError(e: unknown): { code: number; message: string } {
   const oneLine = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').slice(0, 2000) || 'unknown error';
@@ -58,81 +61,6 @@ export function describeError(e: unknown): { code: number; message: string } {
   if (err && err.name === 'ModelIntegrityError') return { code: EXIT.MODEL, message: oneLine(err.message) };
   if (err && (err.code === 'ENOSPC' || err.code === 'EROFS')) return { code: EXIT.OUTPUT, message: oneLine(err.message) };
   return { code: EXIT.INTERNAL, message: oneLine(err?.message ?? String(e)) };
-}
-
-/** Whether stdin is a pipe or socket from a parent: its closing means the parent is gone. */
-export function stdinIsParentPipe(): boolean {
-  if (process.stdin.isTTY) return false;
-  try {
-    const st = fstatSync(0);
-    return st.isFIFO() || st.isSocket();
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Aborts `controller` on SIGTERM, SIGINT, SIGHUP and (when stdin is a parent's pipe) stdin
- * closing. A second signal exits at once. Returns a function that removes the handlers.
- */
-export function installCancelHandlers(controller: AbortController, io: RunIO, watchStdin = stdinIsParentPipe()): () => void {
-  let count = 0;
-  const onSignal = (why: string) => {
-    count++;
-    if (count > 1) {
-      killDescendants('SIGKILL');
-      process.exit(EXIT.CANCELLED);
-    }
-    if (!controller.signal.aborted) {
-      io.err(`cancelling (${why})`);
-      controller.abort(new StageError(`cancelled (${why})`, EXIT.CANCELLED));
-    }
-  };
-  const sigterm = () => onSignal('SIGTERM');
-  const sigint = () => onSignal('SIGINT');
-  const sighup = () => onSignal('SIGHUP');
-  process.on('SIGTERM', sigterm);
-  process.on('SIGINT', sigint);
-  process.on('SIGHUP', sighup);
-  // 'end', 'close' and 'error' may all fire for one closing: count it once, as one signal.
-  let stdinGone = false;
-  const onStdinEnd = () => {
-    if (stdinGone) return;
-    stdinGone = true;
-    onSignal('stdin closed: the parent process is gone');
-  };
-  // A reader that went away (EPIPE on stdout) is a parent that died: cancel instead of crashing
-  // on an unhandled stream error.
-  let stdoutGone = false;
-  const onStdoutError = (e: NodeJS.ErrnoException) => {
-    if (stdoutGone) return;
-    stdoutGone = true;
-    onSignal(`stdout closed (${e.code ?? 'error'})`);
-  };
-  process.stdout.on('error', onStdoutError);
-  if (watchStdin) {
-    process.stdin.on('end', onStdinEnd);
-    process.stdin.on('close', onStdinEnd);
-    process.stdin.on('error', onStdinEnd);
-    // Read and drop whatever arrives: only the end matters.
-    process.stdin.on('data', () => {});
-    process.stdin.resume();
-  }
-  return () => {
-    process.stdout.off('error', onStdoutError);
-    // Late writes to a closed stdout must not crash the exit path.
-    process.stdout.on('error', () => {});
-    process.off('SIGTERM', sigterm);
-    process.off('SIGINT', sigint);
-    process.off('SIGHUP', sighup);
-    if (watchStdin) {
-      process.stdin.off('end', onStdinEnd);
-      process.stdin.off('close', onStdinEnd);
-      process.stdin.pause();
-      // Let the process exit: an open stdin handle would keep the event loop alive.
-      process.stdin.unref?.();
-    }
-  };
 }
 
 function emitter(io: RunIO, json: boolean) {
@@ -172,29 +100,33 @@ export async function runOneStage(stage: StageName, o: StageRunOptions, io: RunI
   let lock: HeldLock | null = null;
   let outDir: string | null = null;
   let record: StageRecord | null = null;
+  let recordClosed = false;
   let video: VideoFacts | null = null;
+  /** Writes how this run ended into its manifest record, once (success writes its own record). */
+  const closeRecord = (status: 'cancelled' | 'failed', message: string) => {
+    if (!outDir || !record || !lock || recordClosed) return;
+    recordClosed = true;
+    const elapsed = (performance.now() - t0) / 1000;
+    setStageRecord(outDir, stage, {
+      ...record,
+      status,
+      finished_at: new Date().toISOString(),
+      elapsed_s: Math.round(elapsed * 1000) / 1000,
+      error: message,
+    });
+  };
   const fail = (e: unknown): number => {
     let { code, message } = describeError(e);
     if (signal.aborted && code !== EXIT.OK) {
-      const reason = signal.reason as unknown;
       code = EXIT.CANCELLED;
-      message = reason instanceof StageError ? reason.message : 'cancelled';
+      message = abortMessage(signal);
     }
     if (outDir) {
       removeOwnTempFiles(outDir);
-      if (record && lock) {
-        const elapsed = (performance.now() - t0) / 1000;
-        try {
-          setStageRecord(outDir, stage, {
-            ...record,
-            status: code === EXIT.CANCELLED ? 'cancelled' : 'failed',
-            finished_at: new Date().toISOString(),
-            elapsed_s: Math.round(elapsed * 1000) / 1000,
-            error: message,
-          });
-        } catch (me) {
-          io.err(`could not update the manifest: ${describeError(me).message}`);
-        }
+      try {
+        closeRecord(code === EXIT.CANCELLED ? 'cancelled' : 'failed', message);
+      } catch (me) {
+        io.err(`could not update the manifest: ${describeError(me).message}`);
       }
     }
     emit({ type: 'error', stage, code, message });
@@ -202,11 +134,24 @@ export async function runOneStage(stage: StageName, o: StageRunOptions, io: RunI
     return code;
   };
 
+  // Runs only if the process exits before this run ended by itself (a repeated Ctrl-C, an
+  // uncaught exception): the record and the lock must not outlive the process.
+  let untilExit: (() => void) | null = null;
   try {
     if (signal.aborted) throw signal.reason;
     const ep = resolveEpisode(o.episode, { out: o.out });
     outDir = ep.outDir;
+    removeTempFilesAtExit(ep.outDir);
     lock = acquireLock(ep.outDir, stage);
+    const held = lock;
+    untilExit = atExit(() => {
+      try {
+        closeRecord(signal.aborted ? 'cancelled' : 'failed', signal.aborted ? abortMessage(signal) : 'the stage process exited before the stage finished');
+      } finally {
+        held.release();
+      }
+    });
+    cleanLeftovers(stage, ep.outDir, io);
     const manifest0 = readManifest(ep.outDir);
     video = await videoFacts(ep.videoPath, manifest0, signal);
 
@@ -290,6 +235,7 @@ export async function runOneStage(stage: StageName, o: StageRunOptions, io: RunI
       error: null,
       completed_hash: hash,
     });
+    recordClosed = true;
     emit({ type: 'summary', stage, status: 'completed', elapsed_s: Math.round(elapsed * 1000) / 1000, stats });
     io.err(`${stage}: completed in ${formatDuration(elapsed)}`);
     return EXIT.OK;
@@ -299,7 +245,36 @@ export async function runOneStage(stage: StageName, o: StageRunOptions, io: RunI
     killDescendants('SIGKILL');
     return fail(e);
   } finally {
+    untilExit?.();
     lock?.release();
+  }
+}
+
+/** The cancel message the abort reason carries (stop.ts names the cause). */
+function abortMessage(signal: AbortSignal): string {
+  const reason = signal.reason as unknown;
+  return reason instanceof StageError ? reason.message : 'cancelled';
+}
+
+/** At most a few names, then how many more. */
+function someOf(names: string[], max = 5): string {
+  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
+}
+
+/**
+ * Removes what runs killed outright (SIGKILL, crash, power cut) left in the artifact folder and
+ * says so. Called while holding this stage's lock; a failure here is reported, never fatal.
+ */
+function cleanLeftovers(stage: StageName, outDir: string, io: RunIO): void {
+  try {
+    const r = sweepLeftovers(outDir);
+    if (r.removed.length) io.err(`${stage}: removed ${r.removed.length} temp file(s) left by runs that were killed: ${someOf(r.removed)}`);
+    if (r.restored.length) io.err(`${stage}: put back ${someOf(r.restored)}: a run was killed while replacing it`);
+    if (r.locks.length) io.err(`${stage}: removed stale lock(s) of runs that are gone: ${someOf(r.locks)}`);
+    if (r.interrupted.length) io.err(`${stage}: recorded ${someOf(r.interrupted)} as interrupted: its process is gone`);
+    if (r.tempSkipped) io.err(`${stage}: temp files left alone, ${r.tempSkipped}`);
+  } catch (e) {
+    io.err(`${stage}: could not clean up after earlier runs: ${describeError(e).message}`);
   }
 }
 
