@@ -13,6 +13,8 @@ export const EditSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('merge'), identityIds: z.array(z.number().int().nonnegative()).min(2).max(1000) }),
   z.object({ kind: z.literal('split'), trackId: z.number().int().nonnegative() }),
   z.object({ kind: z.literal('ignore'), identityId: z.number().int().nonnegative(), ignored: z.boolean() }),
+  // an unsure track given to a person (identityId) or made a person of its own (null)
+  z.object({ kind: z.literal('assign'), trackId: z.number().int().nonnegative(), identityId: z.number().int().nonnegative().nullable() }),
 ]);
 
 export const requestSchemas = {

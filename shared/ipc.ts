@@ -6,7 +6,7 @@
 
 import type { z } from 'zod';
 import type { requestSchemas, EditSchema } from './ipc-schemas.js';
-import type { IdentityRow, ScreentimeFile, VideoFacts } from './artifacts.js';
+import type { IdentityRow, ScreentimeFile, UnsureTrack, VideoFacts } from './artifacts.js';
 import type { Profile, StageName } from './stages.js';
 
 export type Edit = z.infer<typeof EditSchema>;
@@ -72,11 +72,43 @@ export interface Readings {
   thermal: ThermalReading;
   /** True while the thermal guard holds the stage paused. */
   paused: boolean;
+  /** Local mode: every running stage of the app together (the fields above are this stage's tree). */
+  app?: AppCpuUse;
+}
+
+/** The whole app's use of its local-mode CPU budget (host/runner/cpu-budget.ts). */
+export interface AppCpuUse {
+  /** Stages running now. */
+  stages: number;
+  /** Sum of their trees' cpuPercent (latest reading of each), null until one has a value. */
+  cpuPercent: number | null;
+  /** Sum of their trees' OS threads, null until one has a value. */
+  threads: number | null;
+  /** Compute threads held by running stages, of budgetThreads. */
+  threadsInUse: number;
+  budgetThreads: number;
+  /** Runs waiting for the budget. */
+  waiting: number;
+}
+
+/** A local run held back until the app's CPU budget has room for it (docs/local-mode.md). */
+export interface StageWaiting {
+  episodeId: string;
+  stage: StageName;
+  /** Place in the line: 1 = starts next. */
+  place: number;
+  /** Compute threads the run will use once it starts. */
+  cpuThreads: number;
+  /** Compute threads all local stages may use together, and those running stages hold now. */
+  budgetThreads: number;
+  threadsInUse: number;
 }
 
 export interface Results {
   episodeId: string;
   identities: IdentityRow[];
+  /** Tracks the pipeline would not give to anyone: they count for nobody until assigned. */
+  unsure: UnsureTrack[];
   screentime: ScreentimeFile | null;
 }
 
@@ -165,6 +197,7 @@ export interface EventMap {
   'stage:log': { episodeId: string; stage: StageName; lines: string[] };
   'stage:readings': Readings;
   'stage:ended': RunStageResult;
+  'stage:waiting': StageWaiting;
   'library:changed': EpisodeSummary[];
   'queue:job': JobInfo;
 }
@@ -179,6 +212,7 @@ export const REQUEST_CHANNELS = [
 
 export const EVENT_CHANNELS = [
   'stage:started', 'stage:progress', 'stage:log', 'stage:readings', 'stage:ended', 'library:changed', 'queue:job',
+  'stage:waiting',
 ] as const satisfies readonly EventChannel[];
 
 /** Every response crosses the boundary wrapped, so errors arrive as plain messages. */

@@ -29,6 +29,6 @@ export function tempEpisode(mediaName: string, folderName = 'episode'): string {
   const root = mkdtempSync(path.join(tmpdir(), 'screentime-test-'));
   const dir = path.join(root, folderName);
   mkdirSync(dir, { recursive: true });
-  copyFileSync(mediaPath(mediaName), path.join(dir, mediaName));
+  copyFileSync(mediaPath(mediaName), path.join(dir, path.basename(mediaName)));
   return dir;
 }

@@ -85,7 +85,7 @@ describe('dispatch refuses what a window must not send', () => {
     expect(errorOf(await call('library:add', { paths: [''] }))).toBe('Invalid request for library:add: paths[0] must be at least 1 characters long');
     expect(errorOf(await call('app:info', { x: 1 }))).toBe('Invalid request for app:info: request must be empty (this channel takes no request)');
     expect(errorOf(await call('results:edit', { episodeId: '0123456789abcdef', edit: { kind: 'delete-all' } }))).toMatch(
-      /^Invalid request for results:edit: edit\.kind is not valid \(expected one of rename, merge, split, ignore\)$/,
+      /^Invalid request for results:edit: edit\.kind is not valid \(expected one of rename, merge, split, ignore, assign\)$/,
     );
     expect(runner.runs).toEqual([]);
   });
@@ -185,7 +185,9 @@ describe('library through the bridge', () => {
     mkdirSync(out, { recursive: true });
     writeFileSync(
       path.join(out, ARTIFACT_FILES.identities),
-      JSON.stringify({ identities: [{ identity_id: 0, ignored: false }, { identity_id: 1, ignored: true }, { identity_id: 2, ignored: false }] }),
+      JSON.stringify({
+        identities: [false, true, false].map((ignored, i) => ({ identity_id: i, label: null, track_ids: [i], n_faces: 1, cohesion: 1, thumb: null, sample_thumbs: [], ignored })),
+      }),
     );
     const listed = await call('library:list');
     if (!listed.ok) throw new Error(listed.error);

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { ffmpegPath } from '../../pipeline/video/ffmpeg-path.js';
 import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode as makeEpisode } from '../../test-support/shared-data.js';
 import { commandName, descendants, isGone, processState, waitGone } from '../../test-support/proc.js';
-import { ExternalThermalSource } from '../readings/thermal.js';
+import { defaultThermalSource, ExternalThermalSource } from '../readings/thermal.js';
 import { LocalRunner } from './local-runner.js';
 import type { RunStageRequest, RunnerEvent } from './types.js';
 
@@ -412,7 +412,12 @@ describe.skipIf(skip)('LocalRunner + real detect_track', () => {
     expect(last.threads).toBeGreaterThan(0);
     expect(last.rssBytes).toBeGreaterThan(10_000_000);
     expect(last.cpuCount).toBe(os.availableParallelism());
-    expect(last.thermal.state).toBe(existsSync('/sys/class/thermal/thermal_zone0/temp') ? last.thermal.state : 'unavailable');
+    // the readings carry what this machine's own thermal source says (sysfs here), not a default
+    const machine = await defaultThermalSource().read();
+    expect(last.thermal.source).toBe(machine.source);
+    expect(last.thermal.state).toBe(machine.state);
+    if (machine.state === 'unavailable') expect(last.thermal.maxTempC).toBeNull();
+    else expect(last.thermal.maxTempC).toEqual(expect.any(Number));
     expect(readings.some((r) => r.cpuPercent !== null && r.cpuPercent > 0)).toBe(true);
     expect(readings[0]!.paused).toBe(false);
   });

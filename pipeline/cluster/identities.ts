@@ -6,11 +6,12 @@ import { cohesion } from './agglomerative.js';
 
 /**
  * An identity whose cohesion (mean cosine of its track prototypes to their centroid) is below
- * this is flagged for review. Measured on episode_gt (docs/pipeline-identities.md): the eight
- * true identities sit at 0.983-0.988 (1 for one track); any two of them pooled give 0.938-0.971,
- * and one identity plus a single foreign track 0.941-0.971.
+ * this is flagged for review. Measured (docs/pipeline-identities.md, "Cohesion"): the true
+ * identities sit at 0.983-0.988 on episode_gt and 0.981-0.988 on dev/fotb (1 for one track); any
+ * two of them pooled give 0.938-0.971 on episode_gt and 0.964-0.979 on dev/fotb. The gap is thin
+ * on real footage of one family: the flag asks for a look, it decides nothing.
  */
-export const LOW_COHESION = 0.975;
+export const LOW_COHESION = 0.98;
 
 /** Thumbnails listed per identity for the review strip. */
 export const SAMPLE_THUMBS_PER_IDENTITY = 8;

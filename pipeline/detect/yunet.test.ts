@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { decodeYunet, iou, nms, padTo32, scaleFaces, YunetDetector, type YunetOutputs } from './yunet.js';
 import { MODELS_DIR, mediaPath, missing } from '../../test-support/shared-data.js';
+import { matchDetections, readCornerBoxes } from '../eval/photo-recall.js';
 import type { Box } from '../../shared/artifacts.js';
 
 function emptyOutputs(w: number, h: number): YunetOutputs {
@@ -81,21 +81,6 @@ describe('nms / iou / helpers', () => {
   });
 });
 
-/** Reads solvay_1927_faces.txt: `detection_N` then four corners as `row col`. */
-export function readSolvayBoxes(file: string): Array<{ name: string; box: Box }> {
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  const out: Array<{ name: string; box: Box }> = [];
-  for (let i = 0; i < lines.length; ) {
-    const name = lines[i++]!;
-    const pts = lines.slice(i, i + 4).map((l) => l.split(/\s+/).map(Number) as [number, number]);
-    i += 4;
-    const ys = pts.map((p) => p[0]);
-    const xs = pts.map((p) => p[1]);
-    out.push({ name, box: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)] });
-  }
-  return out;
-}
-
 const MODEL = path.join(MODELS_DIR, 'yunet_n_dynamic.onnx');
 const PHOTO = mediaPath('solvay_1927.png');
 const TRUTH = mediaPath('solvay_1927_faces.txt');
@@ -103,30 +88,17 @@ const TRUTH = mediaPath('solvay_1927_faces.txt');
 describe('YuNet on a real group photo', () => {
   const skip = missing(MODEL, PHOTO, TRUTH);
   it.skipIf(skip !== null)(`finds >= 25 of the 29 people of solvay_1927.png ${skip ?? ''}`, async () => {
-    const truth = readSolvayBoxes(TRUTH).filter((t) => t.name !== 'detection_0');
+    const truth = readCornerBoxes(TRUTH).filter((t) => t.name !== 'detection_0');
     expect(truth).toHaveLength(29);
     const { data, info } = await sharp(PHOTO).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     expect(info.channels).toBe(3);
     const det = await YunetDetector.create(MODEL);
     const faces = await det.detect(data, info.width, info.height, true);
     await det.close();
-    // A person counts as found when a detection's centre lies in the truth box or IoU >= 0.3,
-    // each detection used once.
-    const used = new Set<number>();
-    let found = 0;
-    for (const t of truth) {
-      const k = faces.findIndex((f, i) => {
-        if (used.has(i)) return false;
-        const cx = (f.box[0] + f.box[2]) / 2;
-        const cy = (f.box[1] + f.box[3]) / 2;
-        const inside = cx >= t.box[0] && cx <= t.box[2] && cy >= t.box[1] && cy <= t.box[3];
-        return inside || iou(f.box, t.box) >= 0.3;
-      });
-      if (k >= 0) { used.add(k); found++; }
-    }
+    const { found, extra } = matchDetections(truth, faces);
     console.log(`solvay: ${faces.length} detections, ${found}/29 people matched, ${(det.inferMs / det.inferCalls).toFixed(1)} ms inference at ${info.width}x${info.height}`);
     expect(found).toBeGreaterThanOrEqual(25);
     // Nearly every detection should be a person (false positives would pollute tracks).
-    expect(faces.length - used.size).toBeLessThanOrEqual(3);
+    expect(extra).toBeLessThanOrEqual(3);
   });
 });

@@ -1,5 +1,7 @@
 // End-to-end quality: the real CLI runs all four stages on real video with the default profile,
-// then the output is scored against episode_gt.json. Build first (`npm run build:node`).
+// then the output is scored against the ground truth: the staged episode_gt and the development
+// set of real footage (pipeline/eval/dev-set.ts; `npm run eval` prints the same numbers as a
+// table). Build first (`npm run build:node`).
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
@@ -9,7 +11,10 @@ import type { IdentitiesFile, Manifest, ScreentimeFile } from '../../shared/arti
 import { ARTIFACT_DIR_NAME } from '../../shared/stages.js';
 import { CLI_JS, MODELS_DIR, mediaPath, missing, tempEpisode } from '../../test-support/shared-data.js';
 import { applyEdit } from '../review/edits.js';
-import { scoreScreentime, type GroundTruth } from './score.js';
+import { cohesion } from '../cluster/agglomerative.js';
+import { readPrototypes } from '../cluster/io.js';
+import { DEV_CLIPS } from './dev-set.js';
+import { PERSON_MIN_S, scoreScreentime, type GroundTruth } from './score.js';
 
 const YUNET = path.join(MODELS_DIR, 'yunet_n_dynamic.onnx');
 // the machine is shared by several heavy jobs: allow for a slow run
@@ -29,10 +34,14 @@ function expectSane(dir: string): { st: ScreentimeFile; ids: IdentitiesFile; man
   const ids = readJson<IdentitiesFile>(dir, 'identities.json');
   const manifest = readJson<Manifest>(dir, 'manifest.json');
   const duration = manifest.video.duration_s;
-  expect(st.identities.length).toBeGreaterThanOrEqual(0);
   expect(st.duration_s).toBeCloseTo(duration, 2);
+  // every track in at most one identity; an unsure track in none; every timed identity exists
   const allTracks = ids.identities.flatMap((i) => i.track_ids);
-  expect(new Set(allTracks).size).toBe(allTracks.length); // every track in exactly one identity
+  expect(new Set(allTracks).size).toBe(allTracks.length);
+  const unsure = (ids.unsure ?? []).map((u) => u.track_id);
+  expect(unsure.filter((t) => allTracks.includes(t))).toEqual([]);
+  const known = new Set(ids.identities.map((i) => i.identity_id));
+  for (const r of st.identities) expect(known.has(r.identity_id)).toBe(true);
   for (const r of st.identities) {
     expect(r.visible_s).toBeGreaterThan(0);
     expect(r.visible_s).toBeLessThanOrEqual(duration + 1e-6);
@@ -86,7 +95,6 @@ describe('pipeline quality on real video', () => {
     expect(real).toHaveLength(8);
     expect(score.f1).toBeGreaterThanOrEqual(0.95);
     expect(score.mean_abs_error_s).toBeLessThanOrEqual(0.5);
-    expect(ids.identities.filter((i) => i.low_cohesion)).toHaveLength(0);
 
     // A label given in review survives re-running the cluster and screentime stages.
     const obama = score.people.find((p) => p.person === 'obama')!;
@@ -101,6 +109,60 @@ describe('pipeline quality on real video', () => {
     expect(named[0]!.visible_s).toBeCloseTo(obama.predicted_s, 3);
     expect(readFileSync(path.join(dir, ARTIFACT_DIR_NAME, 'screentime.csv'), 'utf8')).toContain('Barack Obama');
   }, RUN_TIMEOUT_MS * 2 + 60_000);
+
+  // Real TV: a family dinner (siblings who look alike, wide shots, profiles, subtitles): the
+  // exact people, F1 >= 0.95. The mean screen-time error is guarded at 1 s, above the 0.5 s aimed
+  // for (docs/pipeline-identities.md, "Quality on the development set").
+  const FOTB = DEV_CLIPS.find((c) => c.name === 'fotb')!;
+  it.skipIf(skipAll ?? missing(mediaPath(FOTB.video), mediaPath(FOTB.truth!)))('dev/fotb (real TV): the 6 people found, F1 >= 0.95, precision >= 0.97; pooling two people lowers cohesion', async () => {
+    const dir = episode(FOTB.video);
+    const r = await cli(['run', dir]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const { st, ids } = expectSane(dir);
+    const gt = JSON.parse(readFileSync(mediaPath(FOTB.truth!), 'utf8')) as GroundTruth;
+    const score = scoreScreentime(st.identities, gt);
+    console.log(`fotb: ${score.people_found}/${score.people_real} people; P ${score.precision.toFixed(4)} R ${score.recall.toFixed(4)} F1 ${score.f1.toFixed(4)}; mean |error| ${score.mean_abs_error_s.toFixed(3)} s; ${(ids.unsure ?? []).length} unsure tracks`);
+    expect(score.people_found).toBe(6);
+    expect(score.people.every((p) => p.identity_id !== null)).toBe(true);
+    expect(score.f1).toBeGreaterThanOrEqual(0.95);
+    expect(score.precision).toBeGreaterThanOrEqual(0.97);
+    expect(score.mean_abs_error_s).toBeLessThanOrEqual(1);
+
+    // Cohesion, the measure behind the low-cohesion flag, on footage other than the one its first
+    // threshold came from: any two of the six real identities pooled into one score lower than
+    // each of them alone.
+    const protos = readPrototypes(path.join(dir, ARTIFACT_DIR_NAME));
+    const rowsOf = (id: number) => ids.identities.find((i) => i.identity_id === id)!.track_ids.map((t) => protos.byTrack.get(t)!.row);
+    const people = score.people.map((p) => p.identity_id!);
+    const own = new Map(people.map((id) => [id, cohesion(protos.vectors, protos.dim, rowsOf(id))]));
+    for (let a = 0; a < people.length; a++) {
+      for (let b = a + 1; b < people.length; b++) {
+        const pooled = cohesion(protos.vectors, protos.dim, [...rowsOf(people[a]!), ...rowsOf(people[b]!)]);
+        expect(pooled).toBeLessThan(Math.min(own.get(people[a]!)!, own.get(people[b]!)!));
+      }
+    }
+    expect(ids.identities.filter((i) => people.includes(i.identity_id) && i.low_cohesion)).toEqual([]);
+  }, RUN_TIMEOUT_MS + 60_000);
+
+  // A street crowd without cuts: no more identities than faces seen (counted by eye,
+  // pipeline/eval/labels/README.md), and no identity holding two tracks seen at the same moment.
+  const CROWD = DEV_CLIPS.find((c) => c.name === 'covent_garden')!;
+  it.skipIf(skipAll ?? missing(mediaPath(CROWD.video)))('dev/covent_garden (crowd): no more identities than faces seen, none holding two faces at once', async () => {
+    const dir = episode(CROWD.video);
+    const r = await cli(['run', dir]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const { st, ids } = expectSane(dir);
+    const timed = st.identities.filter((i) => i.visible_s >= PERSON_MIN_S);
+    console.log(`covent_garden: ${timed.length} identities with >= 1 s (${ids.identities.length} in all, ${(ids.unsure ?? []).length} unsure tracks)`);
+    expect(timed.length).toBeGreaterThan(0);
+    expect(timed.length).toBeLessThanOrEqual(CROWD.facesVisible!);
+    const tracks = readFileSync(path.join(dir, ARTIFACT_DIR_NAME, 'tracks.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { track_id: number; first_ts: number; last_ts: number });
+    const span = new Map(tracks.map((t) => [t.track_id, t]));
+    for (const i of ids.identities) {
+      const ts = i.track_ids.map((t) => span.get(t)!).sort((a, b) => a.first_ts - b.first_ts);
+      for (let k = 1; k < ts.length; k++) expect(ts[k]!.first_ts, `identity ${i.identity_id}: tracks ${ts[k - 1]!.track_id} and ${ts[k]!.track_id} overlap in time`).toBeGreaterThan(ts[k - 1]!.last_ts);
+    }
+  }, RUN_TIMEOUT_MS + 60_000);
 
   for (const name of ['short_hamilton_clip.mp4', 'Megamind.avi']) {
     it.skipIf(skipAll ?? missing(mediaPath(name)))(`${name}: runs end to end with sane output`, async () => {

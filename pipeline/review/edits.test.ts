@@ -159,6 +159,32 @@ describe('applyEdit on an artifact folder', () => {
     expect(read<EditsFile>(dir, 'edits.json').labels).toHaveLength(3);
   });
 
+  it('assigns unsure tracks to a person or makes them a person of their own; a re-run of cluster keeps both', async () => {
+    const dir = folder();
+    // tracks 2 and 5 are unsure: they belong to nobody and count for nobody
+    const P = protos();
+    const ids = buildIdentities([[0, 1], [3, 4]].map((g) => ({ track_ids: g, label: null, ignored: false })), P);
+    const unsure = [2, 5].map((t) => ({ track_id: t, thumb: `thumbs/t${t}.jpg`, nearest_identity: null, distance: null }));
+    writeFileSync(path.join(dir, 'identities.json'), JSON.stringify({ identities: ids, unsure }));
+    const ann = ids.find((i) => i.track_ids.includes(0))!.identity_id;
+    await expect(applyEdit(dir, { kind: 'assign', trackId: 3, identityId: ann })).rejects.toThrow(/not among the unsure/);
+
+    let res = await applyEdit(dir, { kind: 'assign', trackId: 2, identityId: ann });
+    expect(res.identities.identities.find((i) => i.identity_id === ann)!.track_ids).toEqual([0, 1, 2]);
+    expect(res.identities.unsure!.map((u) => u.track_id)).toEqual([5]);
+    // track 2 spans 11-12 s (shot 1): Ann's time grows by it
+    const annTime = res.screentime.identities.find((i) => i.identity_id === ann)!.visible_s;
+    res = await applyEdit(dir, { kind: 'assign', trackId: 5, identityId: null });
+    expect(res.identities.unsure).toEqual([]);
+    const own = res.identities.identities.find((i) => i.track_ids.length === 1 && i.track_ids[0] === 5)!;
+    expect(own.identity_id).toBe(Math.max(...ids.map((i) => i.identity_id)) + 1);
+    expect(res.screentime.identities.find((i) => i.identity_id === ann)!.visible_s).toBeCloseTo(annTime, 3);
+
+    // what the cluster stage does on a re-run: the same groups and unsure tracks, then the edits
+    const drafts = applyEditsToGroups([[0, 1], [3, 4], [2], [5]], readEdits(dir));
+    expect(draftsKey(drafts)).toEqual(idsKey(res.identities.identities));
+  });
+
   it('refuses invalid edits and unknown identities without touching the files', async () => {
     const dir = folder();
     const before = readFileSync(path.join(dir, 'identities.json'), 'utf8');

@@ -1,4 +1,4 @@
-// Review edits: rename, merge, split a track out, ignore. Every edit is
+// Review edits: rename, merge, split a track out, ignore, assign an unsure track. Every edit is
 //   1. applied at once to identities.json, and screen time is recomputed (no stage re-runs), and
 //   2. recorded in edits.json as statements about TRACKS, so the cluster stage can apply them
 //      again after a re-run for as long as those tracks exist.
@@ -6,7 +6,10 @@
 //   - splits: tracks detached from whatever clustering puts them with (applied first),
 //   - merges: groups of tracks that belong together (applied after splits),
 //   - labels: a label names the group that holds most of its tracks,
-//   - ignored: a group is ignored when more than half of its tracks are listed.
+//   - ignored: a group is ignored when more than half of its tracks are listed;
+//   - an unsure track assigned to a person is a merge with that person's tracks; one made a
+//     person of its own is a split (the cluster stage keeps a lone unsure track unsure unless it
+//     is listed in splits).
 
 import { existsSync, readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -128,6 +131,23 @@ export function recordEdit(edits: EditsFile, identities: readonly IdentityRow[],
       e.ignored = edit.ignored ? uniqSorted([...e.ignored, ...T]) : e.ignored.filter((t) => !T.has(t));
       break;
     }
+    case 'assign': {
+      const t = edit.trackId;
+      if (identities.some((i) => i.track_ids.includes(t))) throw new StageError(`track ${t} already belongs to a person`, EXIT.BAD_INPUT);
+      e.splits = e.splits.filter((x) => x !== t);
+      e.merges = e.merges.map((g) => g.filter((x) => x !== t)).filter((g) => g.length >= 2);
+      if (edit.identityId === null) {
+        e.splits.push(t);
+        break;
+      }
+      const target = findIdentity(identities, edit.identityId);
+      const T = new Set([...target.track_ids, t]);
+      const overlapping = e.merges.filter((g) => g.some((x) => T.has(x)));
+      e.merges = e.merges.filter((g) => !g.some((x) => T.has(x)));
+      e.merges.push(uniqSorted([...T, ...overlapping.flat()]));
+      if (target.ignored) e.ignored = uniqSorted([...e.ignored, t]);
+      break;
+    }
   }
   e.splits.sort((a, b) => a - b);
   return e;
@@ -167,6 +187,15 @@ export function applyEditToIdentities(identities: readonly IdentityRow[], edit: 
       }, protos);
       return identities.filter((r) => !ids.has(r.identity_id) || r.identity_id === target).map((r) => (r.identity_id === target ? merged : r));
     }
+    case 'assign': {
+      if (identities.some((i) => i.track_ids.includes(edit.trackId))) throw new StageError(`track ${edit.trackId} already belongs to a person`, EXIT.BAD_INPUT);
+      if (edit.identityId === null) {
+        const newId = Math.max(-1, ...identities.map((i) => i.identity_id)) + 1;
+        return [...identities, buildIdentity(newId, { track_ids: [edit.trackId], label: null, ignored: false }, protos)];
+      }
+      const target = findIdentity(identities, edit.identityId);
+      return identities.map((r) => (r === target ? rebuild(r, { track_ids: [...r.track_ids, edit.trackId] }) : r));
+    }
     case 'split': {
       const owner = identities.find((i) => i.track_ids.includes(edit.trackId));
       if (!owner) throw new StageError(`no identity holds track ${edit.trackId}`, EXIT.BAD_INPUT);
@@ -185,13 +214,14 @@ function writeAllAtomic(files: Array<[string, string]>): void {
   try {
     for (const [f, content] of files) {
       const tmp = `${f}.tmp-${process.pid}`;
-      writeFileSync(tmp, content);
+      // listed before writing: a write that fails half-way (disk full) still leaves a file to remove
       temps.push(tmp);
+      writeFileSync(tmp, content);
     }
     files.forEach(([f], i) => renameSync(temps[i]!, f));
   } catch (e) {
     for (const t of temps) rmSync(t, { force: true });
-    throw new StageError(`could not save the edit: ${(e as Error).message}`, EXIT.OUTPUT);
+    throw new StageError(`could not save the edit in ${path.dirname(files[0]![0])}: ${(e as Error).message}`, EXIT.OUTPUT);
   }
 }
 
@@ -229,8 +259,15 @@ function applyEditNow(outDir: string, edit: Edit): { identities: IdentitiesFile;
   const tracks = readTracks(outDir);
   const shots = readShots(outDir);
 
+  if (edit.kind === 'assign' && !(current.unsure ?? []).some((u) => u.track_id === edit.trackId)) {
+    throw new StageError(`track ${edit.trackId} is not among the unsure tracks`, EXIT.BAD_INPUT);
+  }
   const nextEdits = recordEdit(edits, current.identities, edit);
-  const identities: IdentitiesFile = { ...current, identities: applyEditToIdentities(current.identities, edit, protos) };
+  const identities: IdentitiesFile = {
+    ...current,
+    identities: applyEditToIdentities(current.identities, edit, protos),
+    unsure: (current.unsure ?? []).filter((u) => edit.kind !== 'assign' || u.track_id !== edit.trackId),
+  };
   // keep the gap tolerance the screentime stage used, when it ran
   const stFile = path.join(outDir, ARTIFACT_FILES.screentime);
   let prevSt: ScreentimeFile | null = null;

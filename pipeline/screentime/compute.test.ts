@@ -43,6 +43,21 @@ describe('trackSpan at shot edges', () => {
     // without the stride no snapping
     expect(trackSpan({ first_ts: 5.12, last_ts: 11.84, shot: 1, first_frame: 128, last_frame: 296 }, framed, P)!.start).toBeCloseTo(5.04);
   });
+
+  it('a face that leaves the frame a few frames before the cut: at most the unobserved frames are over-counted', () => {
+    // The face is on screen up to frame 297 (exclusive end 298, 11.92 s) and gone in 298-299; the
+    // last analysed frame 296 still sees it. Extending to the cut over-counts 2 frames (0.08 s),
+    // never more than stride - 1 frames; stopping at the half step would have under-counted
+    // 0.08 s as well, and on every shot where the face does stay to the cut.
+    const trueEnd = 298 / 25;
+    const s = trackSpan({ first_ts: 5.12, last_ts: 11.84, shot: 1, first_frame: 128, last_frame: 296 }, framed, Q)!;
+    expect(s.end).toBe(12);
+    expect(s.end - trueEnd).toBeCloseTo(0.08, 5);
+    expect(s.end - trueEnd).toBeLessThanOrEqual((Q.strideFrames - 1) / 25 + 1e-9);
+    // gone before the last analysed frame: no extension, the half step applies
+    const gone = trackSpan({ first_ts: 5.12, last_ts: 11.68, shot: 1, first_frame: 128, last_frame: 292 }, framed, Q)!;
+    expect(gone.end).toBeCloseTo(11.76);
+  });
 });
 
 describe('mergeSpans', () => {

@@ -1,56 +1,150 @@
-// cluster: track prototypes -> identities. Average-linkage clustering (euclidean distance on the
-// L2-normalised 128-d prototypes) cut at CLUSTER_THRESHOLD, with cannot-link constraints between
-// tracks seen at the same time in different places; then the user's recorded edits (edits.json)
-// are applied again, so labels, merges, splits and ignores survive a re-run.
+// cluster: track prototypes -> identities, in two passes.
+//   1. The GOOD tracks (at least one face passed faces_embed's quality gates) are clustered:
+//      average linkage on euclidean distance of the L2-normalised prototypes, cut at
+//      CLUSTER_THRESHOLD, with cannot-link constraints between tracks seen at the same time in
+//      different places.
+//   2. Each WEAK track is attached to an identity only when it is clearly that identity's
+//      (pipeline/cluster/assign.ts); otherwise it is "unsure" and counts for nobody until the
+//      user assigns it.
+// Then the user's recorded edits (edits.json) are applied again, so labels, merges, splits,
+// ignores and assignments survive a re-run.
 
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { ARTIFACT_FILES, type DetectionRow, type IdentitiesFile } from '../../shared/artifacts.js';
+import { ARTIFACT_FILES, type DetectionRow, type IdentitiesFile, type UnsureTrack } from '../../shared/artifacts.js';
 import { clusterVectors } from '../cluster/agglomerative.js';
+import { attachWeakTracks } from '../cluster/assign.js';
 import { coOccurringTracks } from '../cluster/constraints.js';
-import { buildIdentities } from '../cluster/identities.js';
+import { resumeAfterSplits, splitIfTwoPeople } from '../cluster/split-check.js';
+import { buildIdentities, type Prototypes } from '../cluster/identities.js';
 import { readEdits, readJsonl, readPrototypes, readTracks } from '../cluster/io.js';
 import { applyEditsToGroups } from '../review/edits.js';
 import { writeJsonAtomic } from '../runtime/atomic.js';
 import type { StageContext, StageFn } from '../runtime/stage.js';
 
 /**
- * Merge clusters while their average prototype distance is below this. dlib's "same person below
- * 0.6" is for its raw descriptors (norm ~1.4); on unit vectors the same cut is ~0.42. Measured on
- * episode_gt: same-person prototypes <= 0.35 apart, different people >= 0.46
- * (docs/pipeline-identities.md).
+ * Merge clusters while their average prototype distance is below this. Chosen on the distance
+ * distributions of several sources (docs/pipeline-identities.md, "Choosing the cut").
  */
-export const CLUSTER_THRESHOLD = 0.42;
+export const CLUSTER_THRESHOLD = 0.36;
+
+/**
+ * The re-check of every identity for two people (pipeline/cluster/split-check.ts) re-clusters it
+ * at this tighter cut, where the pooled evidence joins about 1 % of different-person pairs ...
+ */
+export const SPLIT_TIGHT_THRESHOLD = 0.3;
+/** ... and splits it when two sub-groups of at least 3 tracks each are this well separated. */
+export const SPLIT_MIN_TRACKS = 3;
+export const SPLIT_MIN_SEPARATION = 1.3;
+
+/** A weak track joins an identity only this close to it on average ... */
+export const ATTACH_MAX_DISTANCE = CLUSTER_THRESHOLD;
+/** ... and with the next identity at least this much further away. */
+export const ATTACH_MIN_MARGIN = 0.06;
+
+export interface ClusterOutcome {
+  /** Groups of track ids (good tracks, with the weak tracks attached to them). */
+  groups: number[][];
+  unsure: UnsureTrack[];
+  weak: number;
+  attached: number;
+  /** Identities split in two by the re-check. */
+  splitsFound: number;
+  cannotLinkPairs: number;
+  clusterMs: number;
+}
+
+/** Row pairs "a:b" (a < b) that may never share an identity: seen apart in one frame. */
+function cannotLinkRows(outDir: string, rowOfTrack: ReadonlyMap<number, number>): Set<string> {
+  const detFile = path.join(outDir, ARTIFACT_FILES.detections);
+  const pairs = existsSync(detFile) ? coOccurringTracks(readJsonl<DetectionRow>(detFile)) : [];
+  const out = new Set<string>();
+  for (const [a, b] of pairs) {
+    const ra = rowOfTrack.get(a), rb = rowOfTrack.get(b);
+    if (ra !== undefined && rb !== undefined) out.add(ra < rb ? `${ra}:${rb}` : `${rb}:${ra}`);
+  }
+  return out;
+}
+
+/** Rows [first..] of `vectors` copied into a compact matrix. */
+function subMatrix(p: Prototypes, rows: readonly number[]): Float32Array {
+  const m = new Float32Array(rows.length * p.dim);
+  rows.forEach((r, i) => m.set(p.vectors.subarray(r * p.dim, (r + 1) * p.dim), i * p.dim));
+  return m;
+}
+
+/** Both passes, on prototypes already read. Pure apart from reading detections for the constraints. */
+export function clusterTracks(outDir: string, protos: Prototypes, threshold: number): ClusterOutcome {
+  const rows = [...protos.byTrack.values()].sort((a, b) => a.row - b.row);
+  const rowOfTrack = new Map(rows.map((r) => [r.track_id, r.row]));
+  const cannot = cannotLinkRows(outDir, rowOfTrack);
+  const good = rows.filter((r) => !r.weak).map((r) => r.row);
+  const weak = rows.filter((r) => r.weak).map((r) => r.row);
+
+  // pass 1: the good tracks
+  const local = new Map(good.map((r, i) => [r, i]));
+  const goodCannot: Array<[number, number]> = [];
+  for (const k of cannot) {
+    const [a, b] = k.split(':').map(Number) as [number, number];
+    const la = local.get(a), lb = local.get(b);
+    if (la !== undefined && lb !== undefined) goodCannot.push([la, lb]);
+  }
+  const tc = performance.now();
+  const res = clusterVectors(subMatrix(protos, good), good.length, protos.dim, { threshold, cannotLink: goodCannot });
+  const clusterMs = performance.now() - tc;
+  const clustered: number[][] = Array.from({ length: res.k }, () => []);
+  good.forEach((r, i) => clustered[res.labels[i]!]!.push(r));
+  const checked: number[][] = [];
+  const halves: Array<[number, number]> = [];
+  for (const g of clustered) {
+    const parts = splitIfTwoPeople(protos.vectors, protos.dim, g, { tightThreshold: SPLIT_TIGHT_THRESHOLD, minTracks: SPLIT_MIN_TRACKS, minSeparation: SPLIT_MIN_SEPARATION });
+    if (parts.length === 2) halves.push([checked.length, checked.length + 1]);
+    checked.push(...parts);
+  }
+  const splitsFound = halves.length;
+  const rowGroups = halves.length ? resumeAfterSplits(protos.vectors, protos.dim, checked, halves, cannot, threshold) : checked;
+
+  // pass 2: the weak tracks
+  const att = attachWeakTracks(protos.vectors, protos.dim, rowGroups, weak, cannot, { maxDistance: ATTACH_MAX_DISTANCE, minMargin: ATTACH_MIN_MARGIN });
+  const trackOfRow = new Map(rows.map((r) => [r.row, r]));
+  const groups = rowGroups.map((g) => g.map((r) => trackOfRow.get(r)!.track_id));
+  const unsureRows: Array<{ row: number; nearest: number; distance: number }> = [];
+  weak.forEach((r, i) => {
+    const gi = att.group[i]!;
+    if (gi >= 0) groups[gi]!.push(trackOfRow.get(r)!.track_id);
+    else unsureRows.push({ row: r, nearest: att.nearest[i]!, distance: att.distance[i]! });
+  });
+  // a suggestion names the group by one of its tracks; identities are numbered later
+  const unsure = unsureRows.map((u) => ({
+    track_id: trackOfRow.get(u.row)!.track_id,
+    thumb: trackOfRow.get(u.row)!.thumb,
+    nearest_identity: u.nearest >= 0 ? groups[u.nearest]![0]! : null,
+    distance: Number.isFinite(u.distance) ? Math.round(u.distance * 1e4) / 1e4 : null,
+  }));
+  return { groups, unsure, weak: weak.length, attached: weak.length - unsure.length, splitsFound, cannotLinkPairs: cannot.size, clusterMs };
+}
 
 export async function runCluster(ctx: StageContext, threshold = CLUSTER_THRESHOLD): Promise<Record<string, number | string | boolean | null>> {
   const t0 = performance.now();
   const protos = readPrototypes(ctx.outDir);
   const tracks = readTracks(ctx.outDir);
-  const rows = [...protos.byTrack.values()].sort((a, b) => a.row - b.row);
-  const n = rows.length;
+  const n = protos.byTrack.size;
   ctx.progress(0, n);
-  const rowOfTrack = new Map(rows.map((r) => [r.track_id, r.row]));
-
-  // cannot-link: tracks seen apart in one frame
-  const detFile = path.join(ctx.outDir, ARTIFACT_FILES.detections);
-  const pairs = existsSync(detFile) ? coOccurringTracks(readJsonl<DetectionRow>(detFile)) : [];
-  const cannot: Array<[number, number]> = [];
-  for (const [a, b] of pairs) {
-    const ra = rowOfTrack.get(a), rb = rowOfTrack.get(b);
-    if (ra !== undefined && rb !== undefined) cannot.push([ra, rb]);
-  }
+  const c = clusterTracks(ctx.outDir, protos, threshold);
   if (ctx.signal.aborted) throw ctx.signal.reason;
 
-  const tc = performance.now();
-  const res = clusterVectors(protos.vectors, n, protos.dim, { threshold, cannotLink: cannot });
-  const clusterMs = performance.now() - tc;
-  const groups: number[][] = Array.from({ length: res.k }, () => []);
-  rows.forEach((r, i) => groups[res.labels[i]!]!.push(r.track_id));
-
+  // the edits see unsure tracks as groups of their own: an assignment is a recorded merge (or a
+  // split, for "a person of their own"); a lone unsure track nobody touched stays unsure
   const edits = readEdits(ctx.outDir);
-  const drafts = applyEditsToGroups(groups, edits);
-  const identities = buildIdentities(drafts, protos);
-  const file: IdentitiesFile = { identities };
+  const unsureIds = new Set(c.unsure.map((u) => u.track_id));
+  const drafts = applyEditsToGroups([...c.groups, ...c.unsure.map((u) => [u.track_id])], edits);
+  const stillUnsure = (d: { track_ids: number[] }) => d.track_ids.length === 1 && unsureIds.has(d.track_ids[0]!) && !edits.splits.includes(d.track_ids[0]!);
+  const identities = buildIdentities(drafts.filter((d) => !stillUnsure(d)), protos);
+  const idOfTrack = new Map(identities.flatMap((i) => i.track_ids.map((t) => [t, i.identity_id] as const)));
+  const unsure = c.unsure
+    .filter((u) => drafts.some((d) => stillUnsure(d) && d.track_ids[0] === u.track_id))
+    .map((u) => ({ ...u, nearest_identity: u.nearest_identity === null ? null : idOfTrack.get(u.nearest_identity) ?? null }));
+  const file: IdentitiesFile = { identities, unsure };
   if (ctx.signal.aborted) throw ctx.signal.reason;
   writeJsonAtomic(path.join(ctx.outDir, ARTIFACT_FILES.identities), file);
   ctx.progress(n, n);
@@ -58,16 +152,20 @@ export async function runCluster(ctx: StageContext, threshold = CLUSTER_THRESHOL
   const singletons = identities.filter((i) => i.track_ids.length === 1).length;
   const low = identities.filter((i) => i.low_cohesion).length;
   const editsApplied = edits.labels.length + edits.merges.length + edits.splits.length + (edits.ignored.length ? 1 : 0);
-  ctx.log(`cluster: ${n} tracks -> ${identities.length} identities (${singletons} single-track, ${low} low cohesion), ${cannot.length} cannot-link pairs, threshold ${threshold}, clustering ${clusterMs.toFixed(0)} ms${editsApplied ? `, ${editsApplied} recorded edits applied` : ''}`);
+  ctx.log(`cluster: ${n} tracks (${c.weak} weak: ${c.attached} attached, ${unsure.length} unsure) -> ${identities.length} identities (${c.splitsFound} split by the re-check, ${singletons} single-track, ${low} low cohesion), ${c.cannotLinkPairs} cannot-link pairs, threshold ${threshold}, clustering ${c.clusterMs.toFixed(0)} ms${editsApplied ? `, ${editsApplied} recorded edits applied` : ''}`);
   return {
     tracks: n,
-    tracks_without_faces: tracks.filter((t) => !rowOfTrack.has(t.track_id)).length,
+    tracks_without_faces: tracks.filter((t) => !protos.byTrack.has(t.track_id)).length,
+    weak_tracks: c.weak,
+    weak_attached: c.attached,
+    identities_split_by_recheck: c.splitsFound,
+    unsure_tracks: unsure.length,
     identities: identities.length,
     single_track_identities: singletons,
     low_cohesion_identities: low,
-    cannot_link_pairs: cannot.length,
+    cannot_link_pairs: c.cannotLinkPairs,
     threshold,
-    cluster_ms: Math.round(clusterMs),
+    cluster_ms: Math.round(c.clusterMs),
     elapsed_ms: Math.round(performance.now() - t0),
     edits_applied: editsApplied,
   };

@@ -95,7 +95,11 @@ describe.skipIf(skip)('faces_embed / cluster / screentime stage functions', () =
     const cs = await runCluster(context(dir, 'cluster', new AbortController().signal));
     const ids = JSON.parse(readFileSync(path.join(out, 'identities.json'), 'utf8')) as IdentitiesFile;
     expect(ids.identities.length).toBe(cs.identities);
-    expect(ids.identities.flatMap((i) => i.track_ids).sort((a, b) => a - b)).toEqual(protos.map((p) => p.track_id).sort((a, b) => a - b));
+    // every track is in exactly one identity or unsure (weak tracks nobody could be sure of)
+    const placed = [...ids.identities.flatMap((i) => i.track_ids), ...(ids.unsure ?? []).map((u) => u.track_id)];
+    expect(placed.sort((a, b) => a - b)).toEqual(protos.map((p) => p.track_id).sort((a, b) => a - b));
+    for (const u of ids.unsure ?? []) expect(protos.find((p) => p.track_id === u.track_id)!.weak).toBe(true);
+    expect(cs.unsure_tracks).toBe((ids.unsure ?? []).length);
 
     await runScreentime(context(dir, 'screentime', new AbortController().signal));
     const st = JSON.parse(readFileSync(path.join(out, 'screentime.json'), 'utf8')) as ScreentimeFile;

@@ -17,6 +17,7 @@ import { createEmbedderPool } from '../embed/pool.js';
 import { l2normalize, type Embedder } from '../embed/embedder.js';
 import { laplacianVariance } from '../embed/quality.js';
 import { DEFAULT_GATES, selectFaces, type FaceGates } from '../embed/select.js';
+import { cutByFrameEdge } from '../embed/pose.js';
 import { f32Bytes, readJsonl, requireFile } from '../cluster/io.js';
 import { profileDefaults } from '../detect/profiles.js';
 import { createAtomicWriter, createJsonlWriter, tempPathFor } from '../runtime/atomic.js';
@@ -61,7 +62,15 @@ interface Pending {
   sample: SampleRow;
   chip: Uint8Array;
   quality: number;
+  /** How much this face counts in the track's prototype (select.ts `faceWeight`). */
+  weight: number;
 }
+
+/**
+ * Prototype = weighted mean of the track's embeddings. A floor keeps every chosen face in (a
+ * weight of 0 would only come from a degenerate landmark set, and the face passed the gates).
+ */
+const MIN_FACE_WEIGHT = 0.05;
 
 /** Relative thumbnail path of a track's k-th thumbnail. */
 export function thumbName(trackId: number, k: number): string {
@@ -113,7 +122,7 @@ export async function runFacesEmbed(ctx: StageContext, opts: FacesEmbedOptions =
   const protoW = createAtomicWriter(out(ARTIFACT_FILES.prototypes));
   const protoIdxW = createJsonlWriter<PrototypeRow>(out(ARTIFACT_FILES.prototypesIndex));
   let committed = false;
-  const stats = { faces: 0, tracks: 0, weak_tracks: 0, rejected_conf: 0, rejected_size: 0, rejected_yaw: 0, rejected_blur: 0, samples: samples.length };
+  const stats = { faces: 0, tracks: 0, weak_tracks: 0, rejected_conf: 0, rejected_size: 0, rejected_pose: 0, rejected_edge: 0, rejected_blur: 0, samples: samples.length };
   let embedMs = 0;
   // CPU time of this process while embedding: on a shared machine wall time also counts waiting
   let embedCpuMs = 0;
@@ -124,7 +133,7 @@ export async function runFacesEmbed(ctx: StageContext, opts: FacesEmbedOptions =
     // Pass 1: align every sample, gate, choose, and write the thumbnails of the chosen ones.
     // Only indices are kept (chips of a long episode would not fit in memory); pass 2 re-reads the
     // chosen samples (aligning costs ~1 ms next to ~25 ms of embedding).
-    const plan: Array<{ trackId: number; chosen: SampleRow[]; thumbs: string[] }> = [];
+    const plan: Array<{ trackId: number; chosen: SampleRow[]; weights: number[]; weak: boolean; quality: number; thumbs: string[] }> = [];
     const buf = Buffer.alloc(SAMPLE_BYTES);
     const readChip = async (s: SampleRow): Promise<Uint8Array> => {
       const { bytesRead } = await bin.read(buf, 0, SAMPLE_BYTES, s.sample_idx * SAMPLE_BYTES);
@@ -141,13 +150,21 @@ export async function runFacesEmbed(ctx: StageContext, opts: FacesEmbedOptions =
       for (const s of rows) {
         const chip = await readChip(s);
         chips.push(chip);
-        facts.push({ conf: s.conf, facePx: s.face_px * seenScale, landmarks: s.landmarks as Point[], sharpness: laplacianVariance(chip, DLIB_CHIP_SIZE, DLIB_CHIP_SIZE), quality: s.quality });
+        facts.push({
+          conf: s.conf,
+          facePx: s.face_px * seenScale,
+          landmarks: s.landmarks as Point[],
+          sharpness: laplacianVariance(chip, DLIB_CHIP_SIZE, DLIB_CHIP_SIZE),
+          quality: s.quality,
+          edgeCut: cutByFrameEdge(s.bbox, ctx.video.width, ctx.video.height),
+        });
       }
       alignMs += performance.now() - ta;
       const sel = selectFaces(facts, gates);
       stats.rejected_conf += sel.rejected.conf;
       stats.rejected_size += sel.rejected.size;
-      stats.rejected_yaw += sel.rejected.yaw;
+      stats.rejected_pose += sel.rejected.pose;
+      stats.rejected_edge += sel.rejected.edge;
       stats.rejected_blur += sel.rejected.blur;
       if (sel.weak) stats.weak_tracks++;
       const thumbs: string[] = [];
@@ -156,7 +173,7 @@ export async function runFacesEmbed(ctx: StageContext, opts: FacesEmbedOptions =
         await writeThumb(chips[sel.chosen[k]!]!, path.join(thumbsTmp, path.basename(name)));
         thumbs.push(name);
       }
-      plan.push({ trackId, chosen: sel.chosen.map((i) => rows[i]!), thumbs });
+      plan.push({ trackId, chosen: sel.chosen.map((i) => rows[i]!), weights: sel.weights, weak: sel.weak, quality: sel.quality, thumbs });
     }
     const facesTotal = plan.reduce((n, p) => n + p.chosen.length, 0);
     ctx.progress(0, facesTotal);
@@ -170,7 +187,7 @@ export async function runFacesEmbed(ctx: StageContext, opts: FacesEmbedOptions =
     let protoRow = 0;
     let queue: Pending[] = [];
     let inFlight: { items: Pending[]; vecs: Promise<Float32Array[]> } | null = null;
-    const sums = new Map<number, { sum: Float64Array; n: number }>();
+    const sums = new Map<number, { sum: Float64Array; n: number; w: number }>();
     const te = performance.now();
     const ce = process.cpuUsage();
     const collect = async () => {
@@ -187,15 +204,18 @@ export async function runFacesEmbed(ctx: StageContext, opts: FacesEmbedOptions =
         if (!(l2normalize(v) > 0)) throw new StageError('embedder returned a zero vector', EXIT.MODEL);
         await embW.write(f32Bytes(v));
         let acc = sums.get(q.trackId);
-        if (!acc) sums.set(q.trackId, (acc = { sum: new Float64Array(dim), n: 0 }));
-        for (let k = 0; k < dim; k++) acc.sum[k]! += v[k]!;
+        if (!acc) sums.set(q.trackId, (acc = { sum: new Float64Array(dim), n: 0, w: 0 }));
+        const w = Math.max(MIN_FACE_WEIGHT, q.weight);
+        for (let k = 0; k < dim; k++) acc.sum[k]! += w * v[k]!;
         acc.n++;
+        acc.w += w;
         await facesW.write({
           face_id: faceId,
           track_id: q.trackId,
           frame_idx: q.sample.frame_idx,
           ts: q.sample.ts,
           quality: q.quality,
+          weight: Math.round(q.weight * 1e4) / 1e4,
           embedding_row: faceId,
           thumb: thumbName(q.trackId, 0),
         });
@@ -214,8 +234,8 @@ export async function runFacesEmbed(ctx: StageContext, opts: FacesEmbedOptions =
       inFlight = next;
     };
     for (const p of plan) {
-      for (const s of p.chosen) {
-        queue.push({ trackId: p.trackId, sample: s, chip: await readChip(s), quality: s.quality });
+      for (const [k, s] of p.chosen.entries()) {
+        queue.push({ trackId: p.trackId, sample: s, chip: await readChip(s), quality: s.quality, weight: p.weights[k] ?? 1 });
         if (queue.length >= GROUP) await submit();
       }
     }
@@ -229,7 +249,7 @@ export async function runFacesEmbed(ctx: StageContext, opts: FacesEmbedOptions =
       const acc = sums.get(p.trackId);
       if (!acc || acc.n === 0) continue;
       const proto = new Float32Array(dim);
-      for (let k = 0; k < dim; k++) proto[k] = acc.sum[k]! / acc.n;
+      for (let k = 0; k < dim; k++) proto[k] = acc.sum[k]! / acc.w;
       l2normalize(proto);
       await protoW.write(f32Bytes(proto));
       await protoIdxW.write({
@@ -239,6 +259,8 @@ export async function runFacesEmbed(ctx: StageContext, opts: FacesEmbedOptions =
         best_quality: p.chosen[0]?.quality ?? 0,
         thumb: p.thumbs[0] ?? null,
         sample_thumbs: p.thumbs.slice(1),
+        weak: p.weak,
+        quality: p.quality,
       });
     }
     stats.faces = faceId;

@@ -5,6 +5,7 @@ import { formatClock, formatScreenTime, identityName } from '../lib/format.js';
 import { ScreentimeChart } from './ScreentimeChart.js';
 import { Timeline } from './Timeline.js';
 import { IdentityCard } from './IdentityCard.js';
+import { UnsureTracks } from './UnsureTracks.js';
 import { Icon } from './Icon.js';
 
 const PER_PAGE = 48;
@@ -120,6 +121,13 @@ export function ResultsPanel({ episodeId }: { episodeId: string }) {
           </nav>
         ) : null}
       </section>
+
+      <UnsureTracks
+        unsure={results.unsure ?? []}
+        people={views.map((v) => v.row)}
+        mediaUrl={(rel) => bridge?.mediaUrl(episodeId, rel) ?? ''}
+        onEdit={(e) => edit(episodeId, e)}
+      />
     </div>
   );
 }

@@ -173,6 +173,7 @@ describe('library and queue reducers', () => {
 describe('results selectors', () => {
   const results: Results = {
     episodeId: EP,
+    unsure: [],
     identities: [
       { identity_id: 0, label: null, track_ids: [1], n_faces: 3, cohesion: 0.9, thumb: 'thumbs/0.jpg', sample_thumbs: [], ignored: false },
       { identity_id: 1, label: 'Biden', track_ids: [2, 3], n_faces: 8, cohesion: 0.8, thumb: null, sample_thumbs: [], ignored: false },
