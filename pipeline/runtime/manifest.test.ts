@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,5 +74,30 @@ describe('manifest file', () => {
     expect(Object.keys(back.stages)).toEqual(['detect_track', 'faces_embed']);
     expect(back.video.file).toBe('/e/a.mp4');
     expect(readManifest(d)).toEqual(back);
+  });
+});
+
+describe('a damaged manifest', () => {
+  const write = (content: unknown) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'screentime-manifest-'));
+    writeFileSync(path.join(dir, 'manifest.json'), typeof content === 'string' ? content : JSON.stringify(content));
+    return dir;
+  };
+
+  it('drops a damaged stage record and keeps the others (that stage counts as not run)', () => {
+    const dir = write({ schema_version: 1, video, stages: { detect_track: rec('completed', 'A'), cluster: 'x', screentime: { status: 'weird', config_hash: 'Z' } } });
+    const got = readManifest(dir)!;
+    expect(Object.keys(got.stages)).toEqual(['detect_track']);
+    expect(stageStates(got, alive).cluster).toBe('not_run');
+    // and a stage can record itself over it
+    setStageRecord(dir, 'cluster', rec('completed', 'C', { detect_track: 'A' }));
+    expect(readManifest(dir)!.stages.cluster!.config_hash).toBe('C');
+  });
+
+  it('is nothing known when its video facts, its stages or its JSON are damaged', () => {
+    expect(readManifest(write({ schema_version: 1, stages: { detect_track: rec('completed', 'A') } }))).toBeNull();
+    expect(readManifest(write({ schema_version: 1, video: { ...video, fps: 'fast' }, stages: {} }))).toBeNull();
+    expect(readManifest(write({ schema_version: 1, video, stages: null }))).toBeNull();
+    expect(readManifest(write('{"schema_version": 1, "vid'))).toBeNull();
   });
 });

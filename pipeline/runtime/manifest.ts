@@ -17,13 +17,31 @@ export function manifestPath(outDir: string): string {
 
 /** The manifest, or null when absent or unreadable (a broken manifest means "nothing known"). */
 export function readManifest(outDir: string): Manifest | null {
+  let v: Manifest;
   try {
-    const v = JSON.parse(readFileSync(manifestPath(outDir), 'utf8')) as Manifest;
-    if (v && typeof v === 'object' && v.stages && typeof v.stages === 'object') return v;
+    v = JSON.parse(readFileSync(manifestPath(outDir), 'utf8')) as Manifest;
   } catch {
-    /* absent or broken */
+    return null; // absent or broken
   }
-  return null;
+  // Damaged video facts: nothing recorded can be trusted to match the video (probe again).
+  if (!v || typeof v !== 'object' || !usableVideo(v.video) || !v.stages || typeof v.stages !== 'object') return null;
+  // A damaged stage record is as good as none: that stage counts as not run, the rest stay.
+  const stages: Manifest['stages'] = {};
+  for (const stage of STAGES) if (usableRecord(v.stages[stage])) stages[stage] = v.stages[stage];
+  return { ...v, stages };
+}
+
+const STATUSES: ReadonlySet<string> = new Set(['running', 'completed', 'failed', 'cancelled', 'interrupted']);
+const finite = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
+
+function usableVideo(v: unknown): v is VideoFacts {
+  const o = v as Partial<VideoFacts> | null;
+  return !!o && typeof o === 'object' && typeof o.file === 'string' && [o.width, o.height, o.fps, o.frame_count, o.duration_s].every(finite);
+}
+
+function usableRecord(r: unknown): r is StageRecord {
+  const o = r as Partial<StageRecord> | null;
+  return !!o && typeof o === 'object' && typeof o.status === 'string' && STATUSES.has(o.status) && typeof o.config_hash === 'string';
 }
 
 /** Identity of a video for staleness: name, size and frame count (not the mtime: copies change it). */

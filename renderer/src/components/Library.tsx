@@ -4,8 +4,23 @@ import { STAGE_LABELS, formatClock, formatResolution } from '../lib/format.js';
 import { StateChip } from './StateChip.js';
 import { Icon } from './Icon.js';
 
+/** The host adds this to a list entry when one of the episode's artifacts is damaged (host/library/episodes.ts). */
+const artifactProblemOf = (ep: object): string | null => {
+  const v = (ep as { artifactProblem?: unknown }).artifactProblem;
+  return typeof v === 'string' && v ? v : null;
+};
+
+/** "episodeId/stage" of every run this window has waiting for the CPU budget, as one comparable string. */
+function waitingKeys(runs: ReturnType<typeof useApp.getState>['runs']): string {
+  return Object.entries(runs)
+    .flatMap(([id, r]) => (r.waiting && r.active === r.waiting.stage ? [`${id}/${r.waiting.stage}`] : []))
+    .join(' ');
+}
+
 export function Library() {
   const episodes = useApp((s) => s.episodes);
+  // A string, so the list re-renders when a wait begins or ends, not on every progress event.
+  const waiting = useApp((s) => waitingKeys(s.runs)).split(' ');
   const loaded = useApp((s) => s.libraryLoaded);
   const selectedId = useApp((s) => s.selectedId);
   const select = useApp((s) => s.select);
@@ -79,9 +94,10 @@ export function Library() {
                 ) : null}
               </div>
               {ep.problem ? <div className="episode-problem">{ep.problem}</div> : null}
+              {artifactProblemOf(ep) ? <div className="episode-problem">{artifactProblemOf(ep)}</div> : null}
               <div className="chips" aria-label="Stages">
                 {STAGES.map((s) => (
-                  <StateChip key={s} state={ep.stages[s]} label={STAGE_LABELS[s]} compact />
+                  <StateChip key={s} state={waiting.includes(`${ep.episodeId}/${s}`) ? 'waiting' : ep.stages[s]} label={STAGE_LABELS[s]} compact />
                 ))}
               </div>
             </li>
