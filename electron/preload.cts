@@ -20,7 +20,7 @@ const REQUESTS = [
   'stage:run', 'stage:cancel', 'results:get', 'results:edit', 'results:export',
   'settings:get', 'settings:set', 'queue:status', 'queue:submit', 'queue:list', 'queue:cancel',
 ] as const;
-const EVENTS = ['stage:started', 'stage:progress', 'stage:log', 'stage:readings', 'stage:ended', 'library:changed', 'queue:job'] as const;
+const EVENTS = ['stage:started', 'stage:progress', 'stage:log', 'stage:readings', 'stage:ended', 'library:changed', 'queue:job', 'stage:waiting'] as const;
 
 // Compile-time proof that the literal lists above equal the shared ones, both ways.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -7,6 +7,7 @@
 
 export { DEFAULT_TIMEOUT_S, LocalRunner, capThreads, threadEnv } from './local-runner.js';
 export { ThermalGuard, type GuardAction } from './thermal-guard.js';
+export { CpuBudget, LOCAL_CPU_BUDGET_THREADS, appCpuBudget, type BudgetTicket, type BudgetWaiter } from './cpu-budget.js';
 export type {
   ActiveRun,
   ActivityListener,

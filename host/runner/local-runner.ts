@@ -3,9 +3,10 @@
 // `run()` starts the stage CLI as a process-group leader and resolves only when the stage has
 // ended and its whole process tree is gone. There is no job id and nothing to poll: progress,
 // logs and readings stream to the caller's sink while the promise is pending. Threads are capped
-// at LOCAL_MODE_MAX_THREADS for the whole tree. The tree dies with the window (endSession), with
-// the app (shutdown, or stdin closing when this process is killed outright), on cancel and on
-// timeout. See docs/local-mode.md.
+// at LOCAL_MODE_MAX_THREADS for the whole tree, and all runs together stay within the app's CPU
+// budget (cpu-budget.ts): a run that does not fit waits in line, visibly, and starts by itself.
+// The tree dies with the window (endSession), with the app (shutdown, or stdin closing when this
+// process is killed outright), on cancel and on timeout. See docs/local-mode.md.
 
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +30,8 @@ import {
   spawnGroup,
 } from './process-tree.js';
 import { ThermalGuard } from './thermal-guard.js';
+import { appCpuBudget, type BudgetTicket, type CpuBudget } from './cpu-budget.js';
+import { budgetFreeLine, cancelledWaitingLine, waitingLine } from './wait-messages.js';
 import { EventThrottle } from './throttle.js';
 import { PREFIX, cancelledLine, capLine, completedLine, describeFailure, failedLine, paramsLine, startingLine } from './messages.js';
 import type { ActiveRun, ActivityListener, LocalRunnerOptions, NodeCommand, RunStageRequest, RunnerEvent, RunnerSink } from './types.js';
@@ -69,6 +72,16 @@ export function stageArgs(req: RunStageRequest, cpuThreads: number): string[] {
   return args;
 }
 
+/** Why another process's active lock on the stage refuses this run, or null. */
+function lockRefusal(req: RunStageRequest): string | null {
+  try {
+    const lock = readActiveLock(req.outDir, req.stage);
+    return lock ? alreadyRunningMessage(req.stage, lock) : null;
+  } catch {
+    return null;
+  }
+}
+
 interface Run {
   key: string;
   req: RunStageRequest;
@@ -85,6 +98,14 @@ interface Run {
   done: Promise<RunStageResult>;
   knownPids: Set<number>;
   onPauseChange: ((paused: boolean) => void) | null;
+  /** Its share of the CPU budget: held while the tree lives, or its place in the line. */
+  ticket: BudgetTicket | null;
+  /** 1-based place in the line while waiting for the budget; null otherwise. */
+  waitingPlace: number | null;
+  /** Set while waiting: takes the run out of the line and ends the wait unstarted. */
+  leaveLine: (() => void) | null;
+  /** Log lines written while waiting; the run's log starts with them. */
+  earlyLogs: string[];
 }
 
 const liveRunners = new Set<LocalRunner>();
@@ -105,12 +126,14 @@ export class LocalRunner {
   private readonly node: NodeCommand;
   private readonly thermal: ThermalSource;
   private readonly cap: number;
+  private readonly budget: CpuBudget;
   private shuttingDown = false;
 
   constructor(private readonly opts: LocalRunnerOptions) {
     this.node = opts.node ?? { command: process.execPath, argsPrefix: [], env: {} };
     this.thermal = opts.thermal ?? defaultThermalSource();
     this.cap = opts.maxThreadsOverride ?? LOCAL_MODE_MAX_THREADS;
+    this.budget = opts.cpuBudget ?? appCpuBudget;
     liveRunners.add(this);
     installExitHook();
   }
@@ -128,14 +151,13 @@ export class LocalRunner {
     if (!req.episodeDir || !req.outDir) return refuse('the episode folder is not known');
     if (this.shuttingDown) return refuse('the app is shutting down');
     const key = `${req.episodeId}\u0000${req.stage}`;
-    if (this.runs.has(key)) return refuse(`${req.stage} is already running for this episode (started in this app)`);
-    let lock;
-    try {
-      lock = readActiveLock(req.outDir, req.stage);
-    } catch {
-      lock = null;
+    const same = this.runs.get(key);
+    if (same) {
+      const where = same.waitingPlace !== null ? '; it is waiting for the CPU budget' : '';
+      return refuse(`${req.stage} is already running for this episode (started in this app${where})`);
     }
-    if (lock) return refuse(alreadyRunningMessage(req.stage, lock));
+    const locked = lockRefusal(req);
+    if (locked) return refuse(locked);
 
     // Registered synchronously, before any await, so a second call in the same tick is refused.
     const run: Run = {
@@ -153,9 +175,15 @@ export class LocalRunner {
       done: Promise.resolve(null as unknown as RunStageResult),
       knownPids: new Set(),
       onPauseChange: null,
+      ticket: null,
+      waitingPlace: null,
+      leaveLine: null,
+      earlyLogs: [],
     };
     this.runs.set(key, run);
-    run.done = this.execute(run, cpuThreads).finally(() => {
+    run.done = this.waitThenExecute(run, cpuThreads).finally(() => {
+      // Given back only now, when the tree is gone: the next run's tree never overlaps this one.
+      run.ticket?.release();
       this.runs.delete(key);
       this.notifyActivity();
     });
@@ -189,6 +217,7 @@ export class LocalRunner {
     liveRunners.delete(this);
   }
 
+  /** Running runs and, with `waitingPlace`, those waiting for the CPU budget (pid null). */
   active(): ActiveRun[] {
     return [...this.runs.values()].map((r) => ({
       episodeId: r.req.episodeId,
@@ -198,6 +227,7 @@ export class LocalRunner {
       pid: r.pid,
       startedAt: r.startedAt,
       paused: r.paused,
+      ...(r.waitingPlace !== null ? { waitingPlace: r.waitingPlace } : {}),
     }));
   }
 
@@ -225,6 +255,9 @@ export class LocalRunner {
 
   private stop(run: Run, reason: string): void {
     if (run.cancelReason === null && run.timedOutAfterS === null) run.cancelReason = reason;
+    // Synchronous, so a shutdown or session end empties the line before any running tree ends
+    // and frees budget that a doomed waiter could otherwise be granted.
+    run.leaveLine?.();
     this.killRun(run);
   }
 
@@ -251,15 +284,11 @@ export class LocalRunner {
   }
 
   private async execute(run: Run, cpuThreads: number): Promise<RunStageResult> {
-    const { req, sink } = run;
-    const emit = (e: RunnerEvent) => {
-      try {
-        sink(e);
-      } catch {
-        /* the sink must not break the run */
-      }
-    };
-    const logs: string[] = [];
+    const { req } = run;
+    const emit = (e: RunnerEvent) => this.emit(run, e);
+    // Elapsed time and the timeout count from here: waiting in line is not the stage's time.
+    run.startedAt = Date.now();
+    const logs: string[] = [...run.earlyLogs];
     let pendingLog: string[] = [];
     const flushLog = () => {
       if (pendingLog.length === 0) return;
@@ -424,6 +453,7 @@ export class LocalRunner {
       const [sample, thermal] = await Promise.all([sampler.sample(pids), this.readThermal()]);
       // The tree is already gone (the stage is ending): nothing to describe.
       if (readingsStopped || sample.processes === 0) return;
+      run.ticket?.report({ cpuPercent: sample.cpuPercent, threads: sample.threads });
       const action = run.killing ? null : guard.decide(thermal);
       if (action?.kind === 'pause' && (await pauseTree(run.pid))) {
         run.paused = true;
@@ -452,6 +482,7 @@ export class LocalRunner {
         cpuCount: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
         thermal,
         paused: run.paused,
+        app: this.budget.usage(),
       };
       live.push('readings', () => emit({ event: 'stage:readings', payload: readings }));
     };
@@ -528,6 +559,82 @@ export class LocalRunner {
       summary: status === 'completed' ? summary : null,
     });
     emit({ event: 'stage:ended', payload: res });
+    return res;
+  }
+
+  private emit(run: Run, e: RunnerEvent): void {
+    try {
+      run.sink(e);
+    } catch {
+      /* the sink must not break the run */
+    }
+  }
+
+  /** Waits for the CPU budget, then runs the stage; a run stopped while waiting never starts. */
+  private async waitThenExecute(run: Run, cpuThreads: number): Promise<RunStageResult> {
+    const queuedAt = Date.now();
+    const granted = await this.waitForBudget(run, cpuThreads);
+    const waitedS = Math.round((Date.now() - queuedAt) / 100) / 10;
+    // A stop can land between the grant and this line: it must still start nothing.
+    if (!granted || run.cancelReason !== null) {
+      const reason = run.cancelReason ?? 'stopped while waiting for the CPU budget';
+      const waited = run.earlyLogs.length > 0;
+      const line = waited ? cancelledWaitingLine(run.req.stage, reason, waitedS) : cancelledLine(run.req.stage, reason, 0);
+      return this.endUnstarted(run, cpuThreads, 'cancelled', reason, line);
+    }
+    if (run.earlyLogs.length === 0) return this.execute(run, cpuThreads);
+    this.logEarly(run, budgetFreeLine(waitedS));
+    // Another app instance may have taken the stage while this one waited.
+    const locked = lockRefusal(run.req);
+    if (locked) return this.endUnstarted(run, cpuThreads, 'error', locked, failedLine(run.req.stage, locked));
+    return this.execute(run, cpuThreads);
+  }
+
+  /** Resolves true when the run holds its threads, false when it was stopped while waiting. */
+  private waitForBudget(run: Run, cpuThreads: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const finish = (granted: boolean) => {
+        run.leaveLine = null;
+        run.waitingPlace = null;
+        resolve(granted);
+      };
+      const ticket = this.budget.request(cpuThreads, {
+        onGrant: () => finish(true),
+        onPlace: (place) => this.announceWaiting(run, cpuThreads, place),
+      });
+      run.ticket = ticket;
+      const place = ticket.place();
+      if (ticket.granted || place === null) return finish(true);
+      run.leaveLine = () => {
+        ticket.release();
+        finish(false);
+      };
+      this.announceWaiting(run, cpuThreads, place);
+    });
+  }
+
+  /** Tells the window (event + log, first time) and the tray where the run stands in line. */
+  private announceWaiting(run: Run, cpuThreads: number, place: number): void {
+    const { req } = run;
+    const first = run.waitingPlace === null;
+    run.waitingPlace = place;
+    const facts = { place, cpuThreads, threadsInUse: this.budget.threadsInUse(), budgetThreads: this.budget.totalThreads };
+    this.emit(run, { event: 'stage:waiting', payload: { episodeId: req.episodeId, stage: req.stage, ...facts } });
+    if (first) this.logEarly(run, waitingLine(req.stage, facts));
+    this.notifyActivity();
+  }
+
+  /** A log line before the stage starts: streamed now, and kept for the run's full log. */
+  private logEarly(run: Run, line: string): void {
+    run.earlyLogs.push(line);
+    this.emit(run, { event: 'stage:log', payload: { episodeId: run.req.episodeId, stage: run.req.stage, lines: [line] } });
+  }
+
+  /** Ends a run that never spawned a process; it still ends with 'stage:ended' like any other. */
+  private endUnstarted(run: Run, cpuThreads: number, status: 'cancelled' | 'error', error: string, lastLine: string): RunStageResult {
+    this.logEarly(run, lastLine);
+    const res = this.result(run.req, { status, error, logs: [...run.earlyLogs], elapsedSeconds: 0, cpuThreads });
+    this.emit(run, { event: 'stage:ended', payload: res });
     return res;
   }
 

@@ -3,6 +3,7 @@
 import type { EventOf, RunStageResult, Readings } from '../../shared/ipc.js';
 import type { Profile, StageName } from '../../shared/stages.js';
 import type { ThermalSource } from '../readings/types.js';
+import type { CpuBudget } from './cpu-budget.js';
 
 export type { RunStageResult, Readings };
 
@@ -35,6 +36,11 @@ export interface LocalRunnerOptions {
    * LOCAL_MODE_MAX_THREADS (2); the bridge must not set this.
    */
   maxThreadsOverride?: number;
+  /**
+   * The CPU budget the runs share (host/runner/cpu-budget.ts). Defaults to the one budget of this
+   * process, so every runner in the app together stays within LOCAL_CPU_BUDGET_THREADS.
+   */
+  cpuBudget?: CpuBudget;
 }
 
 export interface RunStageRequest {
@@ -58,7 +64,7 @@ export interface RunStageRequest {
 }
 
 /** Names of the events a run emits, with the payload types of shared/ipc.ts EventMap. */
-export type RunnerEventName = 'stage:started' | 'stage:progress' | 'stage:log' | 'stage:readings' | 'stage:ended';
+export type RunnerEventName = 'stage:waiting' | 'stage:started' | 'stage:progress' | 'stage:log' | 'stage:readings' | 'stage:ended';
 export type RunnerEvent = { [E in RunnerEventName]: { event: E; payload: EventOf<E> } }[RunnerEventName];
 /** Receives every event of one run, in order; 'stage:ended' is last. Must not throw. */
 export type RunnerSink = (e: RunnerEvent) => void;
@@ -72,6 +78,8 @@ export interface ActiveRun {
   pid: number | null;
   startedAt: number;
   paused: boolean;
+  /** Place in the line for the CPU budget (1 = starts next) while the run waits; pid is null then. */
+  waitingPlace?: number;
 }
 
 export type ActivityListener = (active: ActiveRun[]) => void;

@@ -4,7 +4,7 @@ import { PROFILES, STAGES, type Profile, type StageName } from '../../../shared/
 import { formatDuration } from '../../../shared/progress.js';
 import { useApp } from '../store/app-store.js';
 import { emptyRun, queueAvailability } from '../store/reducers.js';
-import { STAGE_LABELS, formatEta, formatPercent, formatRate, summaryPairs } from '../lib/format.js';
+import { STAGE_LABELS, formatEta, formatPercent, formatRate, ordinal, summaryPairs, waitingSentence } from '../lib/format.js';
 import { StateChip } from './StateChip.js';
 import { ReadingsPanel } from './ReadingsPanel.js';
 import { JobsPanel } from './JobsPanel.js';
@@ -122,6 +122,7 @@ export function PipelinePanel({ episode, detail }: { episode: EpisodeSummary; de
               outcome={run.outcomes[stage]}
               info={detail?.stageInfo[stage]}
               running={run.active === stage}
+              waitingPlace={run.active === stage ? (run.waiting?.place ?? null) : null}
               disabled={busy || blocked}
               verb={mode === 'local' ? 'Run' : 'Queue'}
               onRun={() => (mode === 'local' ? void runStage(id, stage) : void submitQueue(id, [stage]))}
@@ -143,11 +144,13 @@ function StageRow(props: {
   outcome: RunStageResult | undefined;
   info: EpisodeDetail['stageInfo'][StageName] | undefined;
   running: boolean;
+  /** Place in the CPU line while this stage waits to start; null when it runs or is idle. */
+  waitingPlace: number | null;
   disabled: boolean;
   verb: 'Run' | 'Queue';
   onRun: () => void;
 }) {
-  const { stage, state, outcome, info, running } = props;
+  const { stage, state, outcome, info, running, waitingPlace } = props;
   const elapsed = outcome?.elapsedSeconds ?? info?.elapsedS ?? null;
   const error = outcome ? outcome.error : state === 'failed' || state === 'interrupted' ? (info?.error ?? null) : null;
   const stats = outcome?.summary ?? (state === 'completed' || state === 'stale' ? info?.stats : null);
@@ -155,14 +158,14 @@ function StageRow(props: {
   // A run that failed before writing its manifest leaves the stage "not run" on disk; say what happened here.
   const shownState = running ? 'running' : state === 'not_run' && outcome && outcome.status !== 'completed' ? (outcome.status === 'error' ? 'failed' : 'cancelled') : state;
   return (
-    <li className={`stage-row${running ? ' running' : ''}`} data-stage={stage} data-state={shownState}>
+    <li className={`stage-row${running ? ' running' : ''}${waitingPlace !== null ? ' waiting' : ''}`} data-stage={stage} data-state={waitingPlace !== null ? 'waiting' : shownState}>
       <span className="stage-index" aria-hidden="true">
         {props.index}
       </span>
       <div className="stage-main">
         <div className="stage-line">
           <span className="stage-name">{STAGE_LABELS[stage]}</span>
-          <StateChip state={shownState} />
+          {waitingPlace !== null ? <WaitingChip place={waitingPlace} /> : <StateChip state={shownState} />}
           {elapsed !== null && !running && state !== 'not_run' ? <span className="muted">{formatDuration(elapsed)}</span> : null}
         </div>
         {pairs.length > 0 && !running ? (
@@ -190,10 +193,22 @@ function StageRow(props: {
   );
 }
 
+/** A stage held back by the app's CPU budget: same shape as a state chip, with its place in line. */
+function WaitingChip({ place }: { place: number }) {
+  const text = `waiting · ${ordinal(place)} in line`;
+  return (
+    <span className="chip chip-waiting" title={`Waiting for the CPU: ${ordinal(place)} in line`} data-state="waiting">
+      <span className="chip-dot" aria-hidden="true" />
+      <span className="chip-text">{text}</span>
+    </span>
+  );
+}
+
 function LiveStage({ episodeId, onCancel }: { episodeId: string; onCancel: () => void }) {
   const run = useApp((s) => s.runs[episodeId] ?? emptyRun);
   const stage = run.shown!;
   const running = run.active === stage;
+  const waiting = running ? run.waiting : null;
   const outcome = running ? undefined : run.outcomes[stage];
   const p = run.progress && run.progress.stage === stage ? run.progress : null;
   const fraction = p ? p.fraction : 0;
@@ -203,7 +218,7 @@ function LiveStage({ episodeId, onCancel }: { episodeId: string; onCancel: () =>
       <div className="live-head">
         <h3 className="card-title">
           {STAGE_LABELS[stage]}
-          {running ? <span className="muted"> · running</span> : null}
+          {waiting ? <span className="muted"> · waiting, {ordinal(waiting.place)} in line</span> : running ? <span className="muted"> · running</span> : null}
         </h3>
         {running ? (
           <button type="button" className="btn btn-danger btn-small" onClick={onCancel} disabled={run.cancelRequested}>
@@ -212,7 +227,11 @@ function LiveStage({ episodeId, onCancel }: { episodeId: string; onCancel: () =>
         ) : null}
       </div>
 
-      {running ? (
+      {waiting ? (
+        <div className="waiting-note" role="status" data-waiting-place={waiting.place}>
+          {waitingSentence(waiting)}
+        </div>
+      ) : running ? (
         <div className="progress-block">
           <div
             className="progress"
@@ -242,7 +261,7 @@ function LiveStage({ episodeId, onCancel }: { episodeId: string; onCancel: () =>
         <Outcome outcome={outcome} />
       ) : null}
 
-      {running ? <ReadingsPanel readings={run.readings} /> : null}
+      {running && !waiting ? <ReadingsPanel readings={run.readings} /> : null}
       <LogView lines={run.logs} open={running} />
     </section>
   );

@@ -1,4 +1,4 @@
-import type { Readings } from '../../../shared/ipc.js';
+import type { AppCpuUse, Readings } from '../../../shared/ipc.js';
 import { formatBytes } from '../lib/format.js';
 import { sparklineMax, sparklinePath } from '../lib/charts.js';
 
@@ -12,6 +12,25 @@ const THERMAL_WORDS: Record<Readings['thermal']['state'], string> = {
   critical: 'Critical',
   unavailable: 'Sensor unavailable',
 };
+
+/**
+ * Every local stage of the app together, against the CPU budget they share: the figures above
+ * are this stage's tree only.
+ */
+function AppUse({ app }: { app: AppCpuUse }) {
+  const parts = [
+    `${app.stages} running`,
+    ...(app.waiting > 0 ? [`${app.waiting} waiting`] : []),
+    `CPU ${app.cpuPercent !== null ? `${Math.round(app.cpuPercent)}%` : '–'}`,
+    `${app.threads ?? '–'} threads`,
+    `${app.threadsInUse} of ${app.budgetThreads} budget threads in use`,
+  ];
+  return (
+    <div className="app-use muted" aria-label="All local stages">
+      All local stages: {parts.join(' · ')}
+    </div>
+  );
+}
 
 /** CPU, threads, memory and temperature of the running stage's process tree. */
 export function ReadingsPanel({ readings }: { readings: Readings[] }) {
@@ -66,6 +85,7 @@ export function ReadingsPanel({ readings }: { readings: Readings[] }) {
           </dd>
         </div>
       </dl>
+      {last?.app ? <AppUse app={last.app} /> : null}
       {last?.paused ? (
         <div className="paused" role="status">
           Paused by thermal guard: the stage waits until the CPU cools down.

@@ -1,9 +1,12 @@
 import type { StageState } from '../../../shared/ipc.js';
 import { STATE_LABELS } from '../lib/format.js';
 
-/** One stage's state as a small coloured chip; compact chips show the stage name's initials. */
-export function StateChip({ state, label, compact = false }: { state: StageState; label?: string; compact?: boolean }) {
-  const text = STATE_LABELS[state];
+/**
+ * One stage's state as a small coloured chip; compact chips show the stage name's initials.
+ * 'waiting' is not a state on disk: the window's own run waits for the app's CPU budget.
+ */
+export function StateChip({ state, label, compact = false }: { state: StageState | 'waiting'; label?: string; compact?: boolean }) {
+  const text = state === 'waiting' ? 'waiting for the CPU' : STATE_LABELS[state];
   const title = label ? `${label}: ${text}` : text;
   return (
     <span className={`chip chip-${state}${compact ? ' chip-compact' : ''}`} title={title} aria-label={title} data-state={state}>

@@ -1,7 +1,7 @@
 // Small, pure formatting helpers for what the window shows. Kept free of React so they are
 // trivially testable and the same wording appears everywhere.
 
-import type { StageState } from '../../../shared/ipc.js';
+import type { StageState, StageWaiting } from '../../../shared/ipc.js';
 import type { StageName } from '../../../shared/stages.js';
 
 export const STAGE_LABELS: Record<StageName, string> = {
@@ -20,6 +20,20 @@ export const STATE_LABELS: Record<StageState, string> = {
   stale: 'stale',
   interrupted: 'interrupted',
 };
+
+/** "1st", "2nd", "3rd", "4th", "11th", "21st": a place in line. */
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
+
+/** Why a local stage has not started yet, and what happens next, in one sentence. */
+export function waitingSentence(w: StageWaiting): string {
+  const budget = `${w.budgetThreads} CPU thread${w.budgetThreads === 1 ? '' : 's'}`;
+  const when = w.place === 1 ? 'when the running stage ends' : 'when the stages ahead of it have run';
+  return `Waiting for the CPU, ${ordinal(w.place)} in line. Local stages share ${budget} in total to keep this computer cool; this one starts by itself ${when}.`;
+}
 
 /** "0:07", "12:05", "1:02:03": a position or length on the episode's clock. */
 export function formatClock(seconds: number): string {

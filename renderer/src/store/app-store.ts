@@ -30,6 +30,8 @@ import {
   runLog,
   runProgress,
   runReadings,
+  runStarted,
+  runWaiting,
   sortJobs,
   upsertJob,
   type Runs,
@@ -135,7 +137,8 @@ export const useApp = create<AppState>()((set, get) => {
 
     async init(b) {
       set({ bridge: b });
-      b.on('stage:started', (e) => set((s) => ({ runs: runBegan(s.runs, e.episodeId, e.stage, Date.now()), episodes: markStage(s.episodes, e.episodeId, e.stage, 'running') })));
+      b.on('stage:started', (e) => set((s) => ({ runs: runStarted(s.runs, e.episodeId, e.stage, Date.now()), episodes: markStage(s.episodes, e.episodeId, e.stage, 'running') })));
+      b.on('stage:waiting', (w) => set((s) => ({ runs: runWaiting(s.runs, w) })));
       b.on('stage:progress', (p) => set((s) => ({ runs: runProgress(s.runs, p) })));
       b.on('stage:log', (l) => set((s) => ({ runs: runLog(s.runs, l) })));
       b.on('stage:readings', (r) => set((s) => ({ runs: runReadings(s.runs, r) })));

@@ -12,6 +12,7 @@ import type {
   RunStageResult,
   StageProgress,
   StageState,
+  StageWaiting,
 } from '../../../shared/ipc.js';
 import type { IdentityRow, ScreentimeIdentity } from '../../../shared/artifacts.js';
 import { STAGES, type StageName } from '../../../shared/stages.js';
@@ -34,6 +35,8 @@ export interface RunView {
   /** True while "Run all" walks the stages. */
   runAll: boolean;
   cancelRequested: boolean;
+  /** While the active stage waits for the app's CPU budget: its place in line; null once it runs. */
+  waiting: StageWaiting | null;
 }
 
 export const emptyRun: RunView = {
@@ -46,6 +49,7 @@ export const emptyRun: RunView = {
   outcomes: {},
   runAll: false,
   cancelRequested: false,
+  waiting: null,
 };
 
 export type Runs = Record<string, RunView>;
@@ -59,8 +63,23 @@ export function runBegan(runs: Runs, episodeId: string, stage: StageName, now: n
   return patch(runs, episodeId, (r) => {
     // The host's start event after our own call must not wipe lines already received.
     if (r.active === stage) return r;
-    return { ...r, active: stage, shown: stage, startedAt: now, progress: null, logs: [], readings: [], cancelRequested: false };
+    return { ...r, active: stage, shown: stage, startedAt: now, progress: null, logs: [], readings: [], cancelRequested: false, waiting: null };
   });
+}
+
+/** The host holds the stage back for the CPU budget (another stage runs): show its place in line. */
+export function runWaiting(runs: Runs, w: StageWaiting): Runs {
+  return patch(runs, w.episodeId, (r) => {
+    if (r.active !== null && r.active !== w.stage) return r;
+    return { ...r, active: w.stage, shown: w.stage, waiting: w };
+  });
+}
+
+/** The host's `stage:started`: a stage that waited in line now runs, so its clock starts now. */
+export function runStarted(runs: Runs, episodeId: string, stage: StageName, now: number): Runs {
+  const r = runs[episodeId];
+  if (r?.active === stage && r.waiting !== null) return patch(runs, episodeId, (x) => ({ ...x, waiting: null, startedAt: now }));
+  return runBegan(runs, episodeId, stage, now);
 }
 
 export function runProgress(runs: Runs, p: StageProgress): Runs {
@@ -95,6 +114,7 @@ export function runEnded(runs: Runs, result: RunStageResult): Runs {
       logs,
       outcomes: { ...r.outcomes, [result.stage]: result },
       cancelRequested: false,
+      waiting: r.active === result.stage ? null : r.waiting,
     };
   });
 }
