@@ -2,7 +2,7 @@
 // here; docs/security.md). The core it wires (dispatch, library, runner) is tested for real in
 // host/.
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -75,6 +75,12 @@ const fake = vi.hoisted(() => {
     setPermissionCheckHandler: vi.fn(),
     webRequest: { onHeadersReceived: vi.fn() },
   };
+  // Seals by reversing the bytes after a marker: enough to see that only sealed bytes hit the disk.
+  const safeStorage = {
+    isEncryptionAvailable: vi.fn(() => true),
+    encryptString: vi.fn((plain: string) => Buffer.concat([Buffer.from('sealed:'), Buffer.from(plain, 'utf8').reverse()])),
+    decryptString: vi.fn((buf: Buffer) => Buffer.from(buf.subarray('sealed:'.length)).reverse().toString('utf8')),
+  };
   return {
     WebContents,
     BrowserWindow,
@@ -82,8 +88,10 @@ const fake = vi.hoisted(() => {
     handlers,
     app,
     defaultSession,
+    safeStorage,
     module: {
       app,
+      safeStorage,
       BrowserWindow,
       Tray,
       ipcMain: {
@@ -232,6 +240,21 @@ describe('electron adapter', () => {
     expect(readFileSync(target, 'utf8')).toContain('0,Ann,4.000,1,1,1.000,5.000,1.000-5.000');
     dialog.showSaveDialog.mockResolvedValueOnce({ canceled: true, filePath: '' });
     expect(await invoke('results:export', { episodeId, format: 'json' })).toEqual({ ok: true, value: { savedPath: null, fileName: 'Episode_1-screentime.json', content: null } });
+  });
+
+  it('keeps the Redis password sealed with safeStorage and answers the window with it masked', async () => {
+    const url = 'redis://:hunter2-long@queue.lan:6379';
+    const masked = { redisUrl: 'redis://:***@queue.lan:6379', hasPassword: true, thermalLimitC: null, theme: 'system' };
+    expect(await invoke('settings:set', { redisUrl: url })).toEqual({ ok: true, value: masked });
+    expect(await invoke('settings:get', undefined)).toEqual({ ok: true, value: masked });
+    expect(fake.safeStorage.encryptString).toHaveBeenCalledWith('hunter2-long');
+    const userData = fake.app.paths.userData;
+    for (const f of readdirSync(userData).filter((n) => statSync(path.join(userData, n)).isFile())) {
+      expect(readFileSync(path.join(userData, f), 'utf8'), f).not.toContain('hunter2');
+    }
+    expect(statSync(path.join(userData, 'settings.json')).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(userData, 'secrets.sealed.json')).mode & 0o777).toBe(0o600);
+    expect(await invoke('settings:set', { redisUrl: null })).toMatchObject({ ok: true, value: { redisUrl: null } });
   });
 
   it('ends the window session on a reload, a crash and when the window is destroyed', () => {

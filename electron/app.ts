@@ -13,6 +13,7 @@ import {
   nativeImage,
   powerMonitor,
   protocol,
+  safeStorage,
   session as electronSession,
   Tray,
 } from 'electron';
@@ -24,6 +25,7 @@ import { SettingsStore } from '../host/library/settings.js';
 import { ExternalThermalSource, LocalRunner } from '../host/runner/index.js';
 import { writeFileAtomic } from '../pipeline/runtime/atomic.js';
 import { registerIpc } from './ipc.js';
+import { desktopSecretStore } from './secrets.js';
 import { appProtocolHandler, mediaProtocolHandler } from './protocols.js';
 import { APP_SCHEME, APP_URL, MEDIA_SCHEME, hardenSession, hardenWebContents } from './security.js';
 import { feedThermal } from './thermal.js';
@@ -78,7 +80,8 @@ export async function startApp(options: AppOptions = {}): Promise<AppHandle | nu
 
   const paths = appPaths(app.getAppPath(), process.resourcesPath, app.isPackaged);
   const dataDir = app.getPath('userData');
-  const settings = new SettingsStore(dataDir);
+  // After 'ready': safeStorage can only tell whether the OS seals secrets once the app is ready.
+  const settings = new SettingsStore(dataDir, desktopSecretStore(dataDir, safeStorage));
   const library = new LibraryStore(dataDir);
 
   let thermal: ExternalThermalSource | undefined;

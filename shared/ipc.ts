@@ -121,7 +121,10 @@ export interface ExportResult {
 }
 
 export interface Settings {
+  /** From the host: any password is masked as `***`; sending `***` back keeps the saved one. */
   redisUrl: string | null;
+  /** From the host: true when a Redis password is saved (absent otherwise). */
+  hasPassword?: boolean;
   thermalLimitC: number | null;
   theme: 'system' | 'light' | 'dark';
 }
@@ -138,7 +141,8 @@ export interface JobInfo {
   episodeId: string;
   episode: string;
   stage: StageName;
-  state: 'waiting' | 'active' | 'completed' | 'failed' | 'cancelled' | 'delayed' | 'unknown';
+  /** `lost`: Redis no longer has the job (it restarted without persistence); the queue service can submit it again. */
+  state: 'waiting' | 'active' | 'completed' | 'failed' | 'cancelled' | 'delayed' | 'unknown' | 'lost';
   worker: string | null;
   progress: number | null;
   logs: string[];

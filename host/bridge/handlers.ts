@@ -113,6 +113,7 @@ export const handlers: Handlers = {
     return { savedPath: null, fileName, content };
   },
 
+  // get() masks the Redis password; only the queue binding reads it (SettingsStore.redisUrl).
   'settings:get': async (ctx) => ctx.settings.get(),
 
   'settings:set': async (ctx, _s, req) => ctx.settings.set(req),

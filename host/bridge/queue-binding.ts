@@ -29,8 +29,9 @@ export function queueBinding(settings: SettingsStore, load: () => Promise<QueueS
   const get = async (): Promise<QueueServiceLike> => {
     service ??= load();
     const s = await service;
-    // Follows the Settings: a changed URL reconnects, the same URL is a no-op.
-    await s.configure(settings.get().redisUrl);
+    // Follows the Settings: a changed URL reconnects, the same URL is a no-op. The URL carries the
+    // saved password; Settings never hand it to the window.
+    await s.configure(settings.redisUrl());
     return s;
   };
   const port: QueuePort = {
@@ -53,7 +54,7 @@ export function queueBinding(settings: SettingsStore, load: () => Promise<QueueS
     },
   };
   return {
-    queue: () => (settings.get().redisUrl ? port : null),
+    queue: () => (settings.redisUrl() ? port : null),
     async close() {
       if (service) await (await service).close().catch(() => undefined);
     },

@@ -2,29 +2,90 @@
 // real name only on commit, so a reader never sees half a file and a failed or cancelled run
 // leaves the previous output in place.
 
-import { createWriteStream, readdirSync, renameSync, rmSync, writeFileSync, fsyncSync, openSync, closeSync, type WriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, renameSync, rmSync, writeFileSync, fsyncSync, fchmodSync, openSync, closeSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
+import { EXIT } from '../../shared/stages.js';
+import { StageError } from './stage.js';
 
 export function tempPathFor(file: string): string {
   return `${file}.tmp-${process.pid}`;
 }
 
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = tempPathFor(file);
-  try {
-    writeFileSync(tmp, data);
-    // fsync before rename so a power cut cannot leave an empty file under the real name.
-    const fd = openSync(tmp, 'r+');
-    try { fsyncSync(fd); } finally { closeSync(fd); }
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
+/**
+ * Why a file could not be written, for the errors the user can act on (free space, quota,
+ * permissions). Node's own message for a failed write() names no file ("ENOSPC: no space left
+ * on device, write"), and the one for open() names the temp file, not the artifact.
+ */
+const WRITE_FAILURES: Readonly<Record<string, string>> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+};
+
+/**
+ * A write that failed for a reason outside the program. It is a StageError with the OUTPUT exit
+ * code, so a stage that hits it exits 5 with this message whichever of the four causes it was.
+ */
+export class OutputWriteError extends StageError {
+  constructor(
+    readonly path: string,
+    readonly code: string,
+    override readonly cause: unknown,
+  ) {
+    super(`cannot write ${path}: ${WRITE_FAILURES[code] ?? code} (${code})`, EXIT.OUTPUT);
+    this.name = 'OutputWriteError';
   }
 }
 
-export function writeJsonAtomic(file: string, value: unknown): void {
-  writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+/** The error to throw for a failed write of `file`: named when its cause is one the user can fix. */
+export function asWriteError(file: string, e: unknown): unknown {
+  if (e instanceof OutputWriteError) return e;
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code && code in WRITE_FAILURES ? new OutputWriteError(file, code, e) : e;
+}
+
+/** Removes a temp file without letting a second failure hide the first one. */
+function removeQuietly(tmp: string): void {
+  try {
+    rmSync(tmp, { force: true });
+  } catch {
+    /* the write error is the one worth reporting */
+  }
+}
+
+export interface WriteOptions {
+  /** Mode of the new file (0o600 for settings and secrets); set before any byte is written. */
+  mode?: number;
+}
+
+function writeTemp(tmp: string, data: string | Uint8Array, mode: number | undefined): void {
+  const fd = openSync(tmp, 'w', mode ?? 0o666);
+  try {
+    // open() applies the umask and ignores the mode for a temp left by an earlier process with
+    // our pid: fchmod makes the mode exact before the content is there.
+    if (mode !== undefined) fchmodSync(fd, mode);
+    writeFileSync(fd, data);
+    // fsync before rename so a power cut cannot leave an empty file under the real name.
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function writeFileAtomic(file: string, data: string | Uint8Array, options: WriteOptions = {}): void {
+  const tmp = tempPathFor(file);
+  try {
+    writeTemp(tmp, data, options.mode);
+    renameSync(tmp, file);
+  } catch (e) {
+    removeQuietly(tmp);
+    throw asWriteError(file, e);
+  }
+}
+
+export function writeJsonAtomic(file: string, value: unknown, options: WriteOptions = {}): void {
+  writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, options);
 }
 
 /** A streamed file that appears under its real name only on commit(). */
@@ -45,10 +106,13 @@ export function createAtomicWriter(file: string): AtomicWriter {
   const stream: WriteStream = createWriteStream(tmp);
   let failure: Error | null = null;
   let done = false;
-  stream.on('error', (e) => { failure = e; });
+  // Every error this writer hands out names the artifact, not the temp file or nothing at all;
+  // a stream error is converted once (this listener runs first), so each caller sees the same one.
+  const named = (e: unknown) => asWriteError(file, e) as Error;
+  stream.on('error', (e) => { failure = named(e); });
   const opened = new Promise<void>((resolve, reject) => {
     stream.once('ready', () => resolve());
-    stream.once('error', reject);
+    stream.once('error', (e) => reject(failure ?? named(e)));
   });
   opened.catch(() => {});
   const end = () => new Promise<void>((resolve, reject) => {
@@ -65,7 +129,7 @@ export function createAtomicWriter(file: string): AtomicWriter {
       if (!stream.write(chunk)) {
         await new Promise<void>((resolve, reject) => {
           const onDrain = () => { stream.off('error', onErr); resolve(); };
-          const onErr = (e: Error) => { stream.off('drain', onDrain); reject(e); };
+          const onErr = (e: Error) => { stream.off('drain', onDrain); reject(failure ?? named(e)); };
           stream.once('drain', onDrain);
           stream.once('error', onErr);
         });
@@ -79,8 +143,8 @@ export function createAtomicWriter(file: string): AtomicWriter {
         if (failure) throw failure;
         renameSync(tmp, file);
       } catch (e) {
-        rmSync(tmp, { force: true });
-        throw e;
+        removeQuietly(tmp);
+        throw named(e);
       }
     },
     async abort() {

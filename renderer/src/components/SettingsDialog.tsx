@@ -53,6 +53,9 @@ export function SettingsDialog() {
           onChange={(e) => setRedisUrl(e.target.value)}
         />
         <span className="field-help">{queue.enabled ? 'Queue reachable.' : queue.reason}</span>
+        {settings?.hasPassword && (
+          <span className="field-help">The saved password is shown as ***: leave it to keep the password, or type a new one. It is kept only for this server.</span>
+        )}
       </label>
       <label className="field">
         <span className="field-label">Thermal limit (°C)</span>
