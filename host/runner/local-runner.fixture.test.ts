@@ -158,8 +158,10 @@ describe.skipIf(skip)('thermal guard on a real tree', () => {
     const r = await pending;
     expect(r.error).toBeNull();
     expect(r.status).toBe('completed');
-    // Longer than the 6 s timeout in wall time (7.6 s of it paused), yet not timed out.
-    expect(r.elapsedSeconds).toBeGreaterThan(8.5);
+    // Longer than the 6 s timeout in wall time (7.6 s of it paused), yet not timed out. (The
+    // fixture's ffmpeg reads at real-time speed from its own start, so after the pause it catches
+    // up at once: the active time after the resume can be close to nothing.)
+    expect(r.elapsedSeconds).toBeGreaterThan(7.5);
     expect(r.logs.some((l) => /^Thermal guard: paused detect_track because thermal state is serious \(91 C\)/.test(l))).toBe(true);
     expect(r.logs.some((l) => /^Thermal guard: resumed detect_track, cooled to 70 C/.test(l))).toBe(true);
     expect(paused).toContain(true);
