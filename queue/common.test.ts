@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dedupIdFor, isCancelReason, isStageJobData, jobInfoState, percentile, progressFraction, redactRedisUrl, redisOptionsFromUrl } from './common.js';
+import { dedupIdFor, isCancelReason, isStageJobData, jobInfoState, lostClaim, percentile, persistenceWarning, progressFraction, redactRedisUrl, redisOptionsFromUrl } from './common.js';
 
 describe('redisOptionsFromUrl', () => {
   it('reads host, port, password, db', () => {
@@ -78,5 +78,24 @@ describe('progressFraction / percentile / isStageJobData', () => {
     expect(isStageJobData({ ...ok, stage: 'nope' })).toBe(false);
     expect(isStageJobData({ ...ok, stride: 0 })).toBe(false);
     expect(isStageJobData({ ...ok, profile: 'turbo' })).toBe(false);
+  });
+});
+
+describe('persistenceWarning', () => {
+  it('is quiet with AOF, warns about snapshots only, and loudly about memory only', () => {
+    expect(persistenceWarning({ appendonly: 'yes', save: '' }, 'redis://q')).toBeNull();
+    expect(persistenceWarning({ appendonly: 'no', save: '3600 1 300 100' }, 'redis://q')).toMatch(/only in snapshots \(save 3600 1 300 100, appendonly no\): a restart loses the jobs added or changed since/);
+    expect(persistenceWarning({ appendonly: 'no', save: '' }, 'redis://q')).toMatch(/^Redis at redis:\/\/q keeps the queue in memory only .*loses every queued and running job; turn on appendonly yes$/);
+    expect(persistenceWarning({ unknown: "ERR unknown command 'CONFIG'" }, 'redis://q')).toMatch(/could not check .*CONFIG/);
+  });
+});
+
+describe('lostClaim', () => {
+  it("recognises BullMQ's lost-lock errors and the job they name", () => {
+    expect(lostClaim('could not renew lock for job 5f1c-aa')).toEqual({ jobId: '5f1c-aa', when: 'renewing' });
+    expect(lostClaim('Missing lock for job 5f1c-aa. moveToFinished')).toEqual({ jobId: '5f1c-aa', when: 'finishing' });
+    expect(lostClaim('Missing key for job 7. moveToFinished')).toEqual({ jobId: '7', when: 'finishing' });
+    expect(lostClaim('Lock mismatch for job 7. Cmd moveToFinished from active')).toEqual({ jobId: '7', when: 'finishing' });
+    expect(lostClaim('connect ECONNREFUSED 127.0.0.1:6379')).toBeNull();
   });
 });

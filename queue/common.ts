@@ -32,6 +32,14 @@ export const KEEP_COMPLETED = { age: 7 * 24 * 3600, count: 1000 } as const;
 export const KEEP_FAILED = { age: 14 * 24 * 3600, count: 1000 } as const;
 /** Redis answers within this or the queue counts as unreachable (status() must never hang). */
 export const REACH_TIMEOUT_MS = 2_000;
+/**
+ * A job handed out again while its first run still holds the stage's lease (a Redis outage made
+ * the queue lose track of it) waits for that run instead of failing "already running". The bound
+ * is for a run that hangs while its heartbeat goes on: far longer than any stage takes.
+ */
+export const EARLIER_RUN_WAIT_MS = 4 * 3600_000;
+/** How often a waiting job looks at the earlier run's lease. */
+export const EARLIER_RUN_POLL_MS = 1_000;
 
 /** What a stage job carries. `after` / `next` chain the stages of one episode submission. */
 export interface StageJobData {
@@ -50,6 +58,11 @@ export interface StageJobData {
   /** Set by a cancel request: a worker that takes the job fails it as cancelled at once. */
   cancelled?: boolean;
   submittedBy?: string;
+  /**
+   * A resubmission of a job Redis lost: that job's id. A run of the lost job that still holds the
+   * stage's lease counts as this job's own run (the worker waits for it instead of failing).
+   */
+  replaces?: string | null;
 }
 
 /** Progress a worker reports with job.updateProgress (the stage's own progress event, renamed). */
@@ -72,6 +85,8 @@ export interface StageJobResult {
   worker: string;
   episodeDir: string;
   threads: number;
+  /** The stage had already completed with the same settings (config hash): it was not run again. */
+  reused?: boolean;
 }
 
 export function isStageJobData(v: unknown): v is StageJobData {
@@ -195,4 +210,27 @@ export function percentile(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
   const rank = Math.ceil((p / 100) * s.length);
   return s[Math.min(s.length - 1, Math.max(0, rank - 1))]!;
+}
+
+/** What Redis says about keeping its data across a restart (CONFIG GET appendonly / save). */
+export type RedisPersistence = { appendonly: string; save: string } | { unknown: string };
+
+/** A warning when a Redis restart would lose queued and running jobs, else null. */
+export function persistenceWarning(p: RedisPersistence, where: string): string | null {
+  if ('unknown' in p) return `could not check whether Redis at ${where} keeps the queue across a restart (${p.unknown}); make sure it runs with appendonly yes`;
+  if (p.appendonly === 'yes') return null;
+  if (p.save.trim()) return `Redis at ${where} saves the queue only in snapshots (save ${p.save.trim()}, appendonly no): a restart loses the jobs added or changed since the last snapshot; turn on appendonly yes`;
+  return `Redis at ${where} keeps the queue in memory only (appendonly no, no save points): a restart loses every queued and running job; turn on appendonly yes`;
+}
+
+/**
+ * BullMQ's errors that mean "this worker's claim on the job is gone": its lock could not be
+ * renewed, or the job's lock or the job itself is missing when the worker records the outcome.
+ * They follow a Redis outage longer than the lock, or a restart that lost the data.
+ */
+export function lostClaim(message: string): { jobId: string; when: 'renewing' | 'finishing' } | null {
+  const renew = /^could not renew lock for job (\S+)$/.exec(message);
+  if (renew) return { jobId: renew[1]!, when: 'renewing' };
+  const finish = /^(?:Missing lock for job|Missing key for job|Lock mismatch for job) ([^.\s]+)/.exec(message);
+  return finish ? { jobId: finish[1]!, when: 'finishing' } : null;
 }

@@ -9,13 +9,21 @@
 // refusing a duplicate (episode, stage) while one is waiting or running is a requirement for
 // every stage, not just the first. Plain jobs keep BullMQ's own atomic deduplication per stage,
 // give every stage its own id, progress, logs and retry, and let a single stage be re-run later.
+//
+// Nothing vanishes silently: at connect time the service says when Redis would lose the queue on
+// a restart (no AOF), and it remembers the jobs it saw waiting or running. After a reconnect (and
+// on every list()) it looks for them; one Redis no longer has is listed as `lost`, with what the
+// episode's manifest says about its stage, and resubmitLost() puts the lost part of its chain back
+// (a stage that completed meanwhile is not run again; a run still going on is waited for).
 
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import path from 'node:path';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { JobInfo, QueueStatus } from '../shared/ipc.js';
-import { STAGES, isProfile, isStageName, type Profile, type StageName } from '../shared/stages.js';
+import { ARTIFACT_DIR_NAME, STAGES, isProfile, isStageName, type Profile, type StageName } from '../shared/stages.js';
+import { readManifest } from '../pipeline/runtime/manifest.js';
 import {
   CANCEL_CHANNEL,
   CHAIN_HOLD_MS,
@@ -28,12 +36,14 @@ import {
   dedupIdFor,
   isStageJobData,
   jobInfoState,
+  persistenceWarning,
   progressFraction,
   redactRedisUrl,
   redisOptionsFromUrl,
   type RedisConnectionOptions,
   type StageJobData,
 } from './common.js';
+import { readPersistence, watchConnection, type ConnectionWatch } from './redis-health.js';
 
 export interface SubmitRequest {
   episodeId: string;
@@ -42,6 +52,14 @@ export interface SubmitRequest {
   stages: StageName[];
   profile: Profile;
   stride?: number | null;
+  /** Per stage, the id of a lost job this submission stands in for (resubmitLost). */
+  replaces?: Partial<Record<StageName, string>>;
+}
+
+/** A job this service saw waiting or running: enough to notice it is gone and to submit it again. */
+export interface KnownJob {
+  data: StageJobData;
+  info: JobInfo;
 }
 
 /** Log lines carried in each JobInfo (the tail; the job keeps all of them in Redis). */
@@ -108,6 +126,8 @@ interface Connected {
   events: QueueEvents;
   /** Publishes cancel requests; its status also tells whether Redis is there right now. */
   pub: Redis;
+  /** Reports outages and reconnections of `pub`. */
+  watch: ConnectionWatch;
 }
 
 export class QueueService {
@@ -118,9 +138,18 @@ export class QueueService {
   /** Per-job coalescing of event lookups: one in flight, one more if something changed meanwhile. */
   private readonly pending = new Map<string, { again: boolean }>();
   private readonly submittedBy: string;
+  private readonly log: (line: string) => void;
+  /** Jobs seen waiting or running, by id: the ones whose disappearance would go unnoticed. */
+  private readonly live = new Map<string, KnownJob>();
+  /** Jobs that Redis no longer has, by id, as the window lists them. */
+  private readonly lost = new Map<string, KnownJob>();
+  /** Why a Redis restart would lose jobs (no AOF), or null. */
+  private persistence: string | null = null;
+  private lostCheck: Promise<void> | null = null;
 
-  constructor(opts: { submittedBy?: string } = {}) {
+  constructor(opts: { submittedBy?: string; log?: (line: string) => void } = {}) {
     this.submittedBy = opts.submittedBy ?? os.hostname();
+    this.log = opts.log ?? ((line) => console.warn(`[queue] ${line}`));
   }
 
   /** Sets (or clears, with null) the Redis URL. Throws on a malformed URL; never connects here. */
@@ -129,6 +158,10 @@ export class QueueService {
     if (url) redisOptionsFromUrl(url); // validate now, with a clear message
     if (url === this.url) return;
     await this.disconnect();
+    // What was seen on another Redis says nothing about this one.
+    this.live.clear();
+    this.lost.clear();
+    this.persistence = null;
     this.url = url;
   }
 
@@ -149,7 +182,9 @@ export class QueueService {
       const workers = await withTimeout(c.queue.getWorkersCount(), REACH_TIMEOUT_MS, 'timed out').catch(() => null);
       const waiting = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
       const w = workers === null ? '' : `${workers} worker${workers === 1 ? '' : 's'} online, `;
-      return { available: true, configured: true, reachable: true, message: `Connected to Redis at ${where}: ${w}${counts.active ?? 0} running, ${waiting} waiting.` };
+      const lost = this.lost.size ? ` ${this.lost.size} job${this.lost.size === 1 ? '' : 's'} lost (no longer in Redis): resubmit them.` : '';
+      const warning = this.persistence ? ` Warning: ${this.persistence}.` : '';
+      return { available: true, configured: true, reachable: true, message: `Connected to Redis at ${where}: ${w}${counts.active ?? 0} running, ${waiting} waiting.${lost}${warning}` };
     } catch (e) {
       return { available: true, configured: true, reachable: false, message: `Cannot reach Redis at ${where}: ${describeRedisError(e)}` };
     }
@@ -188,6 +223,7 @@ export class QueueService {
           after: i > 0 ? ids[i - 1]! : null,
           next: i < ids.length - 1 ? ids[i + 1]! : null,
           submittedBy: this.submittedBy,
+          ...(req.replaces?.[stage] ? { replaces: req.replaces[stage] } : {}),
         };
         const job = await c.queue.add(stage, data, {
           jobId: ids[i],
@@ -234,8 +270,10 @@ export class QueueService {
           .filter((j): j is Job => Boolean(j && j.id) && isStageJobData(j.data))
           .sort((a, b) => b.timestamp - a.timestamp)
           .slice(0, LIST_LIMIT);
-        const infos = await Promise.all(recent.map((j) => this.info(c, j.id!)));
-        return infos.filter((x): x is JobInfo => x !== null);
+        const infos = (await Promise.all(recent.map((j) => this.info(c, j.id!)))).filter((x): x is JobInfo => x !== null);
+        await this.findLost(c);
+        const lost = [...this.lost.values()].map((k) => k.info);
+        return [...infos, ...lost].sort((a, b) => b.createdAt - a.createdAt).slice(0, LIST_LIMIT);
       })(),
       OP_TIMEOUT_MS,
       `Redis at ${c.where} did not answer in time`,
@@ -244,6 +282,8 @@ export class QueueService {
 
   /** One job, looked up by id; null when Redis no longer has it. */
   async get(jobId: string): Promise<JobInfo | null> {
+    const gone = this.lost.get(jobId);
+    if (gone) return gone.info;
     const c = await this.ensureReachable();
     return withTimeout(this.info(c, jobId), OP_TIMEOUT_MS, `Redis at ${c.where} did not answer in time`);
   }
@@ -255,6 +295,7 @@ export class QueueService {
    */
   async cancel(jobId: string): Promise<{ cancelled: boolean }> {
     if (typeof jobId !== 'string' || !jobId || jobId.includes(':')) throw new Error(`not a job id: ${String(jobId)}`);
+    if (this.lost.has(jobId)) return { cancelled: this.dismissLost(jobId) };
     const c = await this.ensureReachable();
     return { cancelled: await withTimeout(this.cancelJob(c, jobId), OP_TIMEOUT_MS, `Redis at ${c.where} did not answer in time`) };
   }
@@ -281,7 +322,25 @@ export class QueueService {
     return cancelled;
   }
 
-  /** Called with every job change (waiting, active, progress, completed, failed). Returns an unsubscribe. */
+  /**
+   * Submits the lost part of a lost job's chain again (the lost job and the lost stages chained
+   * before and after it), in pipeline order, and forgets the lost entries. Each new job names the
+   * one it replaces: a run of the lost job that still goes on is waited for, not repeated, and a
+   * stage that completed on disk with the same settings is not run again.
+   */
+  async resubmitLost(jobId: string): Promise<JobInfo[]> {
+    const start = this.lost.get(jobId);
+    if (!start) throw new Error(`job ${jobId} is not a lost job`);
+    const chain = this.lostChain(start);
+    const replaces: Partial<Record<StageName, string>> = {};
+    for (const k of chain) replaces[k.data.stage] = k.info.jobId;
+    const { episodeId, episodeDir, profile, stride } = start.data;
+    const jobs = await this.submit({ episodeId, episodeDir, profile, stride, stages: chain.map((k) => k.data.stage), replaces });
+    for (const k of chain) this.lost.delete(k.info.jobId);
+    return jobs;
+  }
+
+  /** Called with every job change (waiting, active, progress, completed, failed, lost). Returns an unsubscribe. */
   onJob(listener: (job: JobInfo) => void): () => void {
     this.listeners.add(listener);
     // Start listening as soon as someone cares, if Redis is there; status()/list() retry later.
@@ -293,9 +352,79 @@ export class QueueService {
     this.listeners.clear();
     await this.disconnect();
     this.url = null;
+    this.live.clear();
+    this.lost.clear();
   }
 
   // --- internals ---
+
+  /** The lost job and the lost jobs chained to it, in pipeline order. */
+  private lostChain(start: KnownJob): KnownJob[] {
+    const chain = [start];
+    for (let k = start; k.data.after && this.lost.has(k.data.after); ) chain.unshift((k = this.lost.get(k.data.after)!));
+    for (let k = start; k.data.next && this.lost.has(k.data.next); ) chain.push((k = this.lost.get(k.data.next)!));
+    return chain.sort((a, b) => STAGES.indexOf(a.data.stage) - STAGES.indexOf(b.data.stage));
+  }
+
+  /** Cancelling a lost job just forgets it (and the lost stages chained after it). */
+  private dismissLost(jobId: string): boolean {
+    let id: string | null = jobId;
+    while (id && this.lost.has(id)) {
+      const k: KnownJob = this.lost.get(id)!;
+      this.lost.delete(id);
+      this.emit({ ...k.info, state: 'cancelled', error: 'cancelled: it was lost (no longer in Redis) and was not resubmitted' });
+      id = k.data.next;
+    }
+    return true;
+  }
+
+  /** Keeps track of jobs that are waiting or running, and lets go of finished ones. */
+  private remember(data: StageJobData, info: JobInfo): void {
+    this.lost.delete(info.jobId); // Redis has it (again): whatever it says now is the truth
+    if (info.state === 'waiting' || info.state === 'active' || info.state === 'delayed') this.live.set(info.jobId, { data, info });
+    else this.live.delete(info.jobId);
+  }
+
+  /**
+   * Looks for every job seen waiting or running: those Redis no longer has (it restarted without
+   * persistence, or its data was flushed) become `lost` and are announced. One check at a time.
+   */
+  private findLost(c: Connected): Promise<void> {
+    this.lostCheck ??= (async () => {
+      const known = [...this.live.values()];
+      const states = await Promise.all(known.map((k) => c.queue.getJobState(k.info.jobId)));
+      const gone = known.filter((_, i) => states[i] === 'unknown');
+      for (const k of gone) this.markLost(k);
+      if (gone.length) this.log(`${gone.length} job(s) are no longer in Redis at ${c.where} (it restarted without its data?): ${gone.map((k) => `${k.data.stage} ${k.info.jobId}`).join(', ')}; listed as lost, resubmit them`);
+    })().finally(() => {
+      this.lostCheck = null;
+    });
+    return this.lostCheck;
+  }
+
+  private markLost(k: KnownJob): void {
+    this.live.delete(k.info.jobId);
+    const info: JobInfo = { ...k.info, state: 'lost', error: lostMessage(k) };
+    this.lost.set(info.jobId, { data: k.data, info });
+    this.emit(info);
+  }
+
+  private emit(info: JobInfo): void {
+    for (const l of this.listeners) l(info);
+  }
+
+  /** After an outage: say so, look at the persistence again (a restart may change it) and for lost jobs. */
+  private async afterReconnect(c: Connected, downForMs: number): Promise<void> {
+    this.log(`reconnected to Redis at ${c.where} after ${(downForMs / 1000).toFixed(1)} s`);
+    await this.checkPersistence(c);
+    await this.findLost(c);
+  }
+
+  private async checkPersistence(c: Connected): Promise<void> {
+    const warning = persistenceWarning(await readPersistence(c.pub), c.where);
+    if (warning && warning !== this.persistence) this.log(`warning: ${warning}`);
+    this.persistence = warning;
+  }
 
   private async ensureReachable(): Promise<Connected> {
     if (!this.url) throw new Error('Queue mode is off: set a Redis URL in Settings first.');
@@ -322,9 +451,15 @@ export class QueueService {
       for (const ev of ['waiting', 'active', 'progress', 'completed', 'failed', 'delayed', 'retries-exhausted'] as const) {
         events.on(ev as 'waiting', ({ jobId }: { jobId: string }) => this.changed(jobId));
       }
-      const c: Connected = { url, where: redactRedisUrl(url), connection, queue, events, pub };
+      const where = redactRedisUrl(url);
+      const watch = watchConnection(pub, {
+        down: () => this.log(`lost the connection to Redis at ${where}; reconnecting`),
+        up: (ms) => void this.afterReconnect(c, ms).catch((e) => this.log(`after reconnecting to Redis at ${where}: ${describeRedisError(e)}`)),
+      });
+      const c: Connected = { url, where, connection, queue, events, pub, watch };
       try {
         await withTimeout(Promise.all([queue.waitUntilReady(), events.waitUntilReady(), pub.ping()]), OP_TIMEOUT_MS, 'timed out');
+        await withTimeout(this.checkPersistence(c), OP_TIMEOUT_MS, 'timed out');
       } catch (e) {
         await closeConnected(c);
         throw e;
@@ -360,7 +495,7 @@ export class QueueService {
       const c = this.conn;
       if (!c) return;
       const info = await this.info(c, jobId).catch(() => null);
-      if (info) for (const l of this.listeners) l(info);
+      if (info) this.emit(info);
       if (entry.again) {
         entry.again = false;
         return run();
@@ -377,11 +512,14 @@ export class QueueService {
     if (!job || !isStageJobData(job.data)) return null;
     if (job.finishedOn && state !== 'completed' && state !== 'failed') state = await job.getState();
     const logs = await c.queue.getJobLogs(jobId, 0, LOG_TAIL - 1, false);
-    return toJobInfo(job, state, logs.logs.reverse());
+    const info = toJobInfo(job, state, logs.logs.reverse());
+    this.remember(job.data, info);
+    return info;
   }
 }
 
 async function closeConnected(c: Connected): Promise<void> {
+  c.watch.stop();
   await Promise.all([c.events.close().catch(() => {}), c.queue.close().catch(() => {}), c.pub.quit().catch(() => c.pub.disconnect())]);
 }
 
@@ -413,6 +551,20 @@ export function normaliseStages(stages: readonly unknown[]): StageName[] {
   if (!Array.isArray(stages) || stages.length === 0) throw new Error('choose at least one stage');
   for (const s of stages) if (!isStageName(s)) throw new Error(`unknown stage: ${String(s)}`);
   return STAGES.filter((s) => stages.includes(s));
+}
+
+/**
+ * Why a job is listed as lost, with what the episode's manifest says about its stage now (the
+ * desktop sees the episode folder): a run that went on without the queue may have completed.
+ */
+export function lostMessage(k: KnownJob, outDir = path.join(k.data.episodeDir, ARTIFACT_DIR_NAME)): string {
+  const was = k.info.state === 'active' ? `running${k.info.worker ? ` on ${k.info.worker}` : ''}` : 'waiting';
+  const rec = readManifest(outDir)?.stages[k.data.stage];
+  const since = rec?.started_at ? Date.parse(rec.started_at) >= k.info.createdAt : false;
+  let disk = '';
+  if (rec && since && rec.status === 'completed') disk = ` Its stage completed on disk at ${rec.finished_at}.`;
+  else if (rec && since && rec.status === 'running') disk = ` Its stage is still running on disk (pid ${rec.pid} on ${rec.host}).`;
+  return `lost: Redis no longer has this job (it restarted without its data?); it was ${was}.${disk} Resubmit it: what completed is not run again.`;
 }
 
 function duplicateMessage(stage: StageName, jobId: string, state: string): string {

@@ -25,6 +25,8 @@ export interface StageRunRequest {
   threads: number;
   /** Passed on as --models (else the stage searches $SCREENTIME_MODELS_DIR, resources, user cache). */
   modelsDir?: string;
+  /** The queue job: recorded in the stage's lock, and makes a stage already completed with these settings report that run. */
+  jobId?: string;
   onEvent(ev: StageEvent): void;
   onStderrLine(line: string): void;
 }
@@ -51,15 +53,21 @@ export function stageArgs(r: Pick<StageRunRequest, 'cli' | 'stage' | 'episodeDir
   return args;
 }
 
-/** Environment of a stage run: the thread cap also reaches native pools that read env vars. */
-export function stageEnv(threads: number, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+/**
+ * Environment of a stage run: the thread cap also reaches native pools that read env vars. For a
+ * queue job, its id goes into the stage's lock (lock.ts), and a stage that already completed with
+ * the same settings reports that run instead of repeating it (run-stage.ts), so a job handed out
+ * twice runs once.
+ */
+export function stageEnv(threads: number, base: NodeJS.ProcessEnv = process.env, jobId?: string): NodeJS.ProcessEnv {
   const t = String(threads);
-  return { ...base, OMP_NUM_THREADS: t, MKL_NUM_THREADS: t, OPENBLAS_NUM_THREADS: t };
+  const job = jobId ? { SCREENTIME_JOB_ID: jobId, SCREENTIME_REUSE_COMPLETED: '1' } : {};
+  return { ...base, OMP_NUM_THREADS: t, MKL_NUM_THREADS: t, OPENBLAS_NUM_THREADS: t, ...job };
 }
 
 export function startStage(r: StageRunRequest): StageRun {
   // The desktop's own helper: group leader, piped stdin kept open, below-normal priority.
-  const child = spawnGroup(process.execPath, stageArgs(r), { env: stageEnv(r.threads) });
+  const child = spawnGroup(process.execPath, stageArgs(r), { env: stageEnv(r.threads, process.env, r.jobId) });
   if (child.pid === undefined) {
     // spawn failed (ENOENT etc.): surface it through `done`.
     const err = new Promise<never>((_, reject) => child.once('error', reject));

@@ -1,5 +1,6 @@
 // A private, throw-away redis-server for tests and the queue benchmark: its own port, folder and
-// pid file, no persistence; stopped by its pid (never by name: other Redis servers may be running).
+// pid file, no persistence unless asked; stopped by its pid (never by name: other Redis servers
+// may be running). halt() + restart() play a Redis outage (and, without AOF, a Redis that loses its data).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -39,60 +40,89 @@ export interface TestRedis {
   url: string;
   port: number;
   dir: string;
-  pid: number;
+  /** The server's pid (a new one after restart()). */
+  readonly pid: number;
+  /** Stops the server and removes its folder. */
   stop(): Promise<void>;
+  /** Stops the server (SIGTERM) but keeps its folder: with AOF on, its data survives. */
+  halt(): Promise<void>;
+  /** Starts the server again on the same port and folder. */
+  restart(): Promise<void>;
 }
 
-export async function startTestRedis(opts: { password?: string } = {}): Promise<TestRedis> {
+export interface TestRedisOptions {
+  password?: string;
+  /** Append-only file on (the setting docs/queue.md asks for); default off, like a bare install. */
+  appendonly?: boolean;
+}
+
+export async function startTestRedis(opts: TestRedisOptions = {}): Promise<TestRedis> {
   const dir = mkdtempSync(path.join(tmpdir(), 'screentime-redis-'));
   const port = await freePort();
   const pidFile = path.join(dir, 'redis.pid');
   const args = [
     '--bind', '127.0.0.1', '--port', String(port), '--daemonize', 'yes',
     '--pidfile', pidFile, '--logfile', path.join(dir, 'redis.log'), '--dir', dir,
-    '--save', '', '--appendonly', 'no',
+    '--save', '', '--appendonly', opts.appendonly ? 'yes' : 'no',
   ];
+  if (opts.appendonly) args.push('--appendfsync', 'always');
   if (opts.password) args.push('--requirepass', opts.password);
-  execFileSync(serverBinary(), args, { stdio: 'ignore' });
   const auth = opts.password ? `:${encodeURIComponent(opts.password)}@` : '';
   const url = `redis://${auth}127.0.0.1:${port}`;
+  let pid = await launch(args, port, pidFile, dir, opts.password);
+  const halt = async () => {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+    const stopEnd = Date.now() + 5_000;
+    while (Date.now() < stopEnd) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return {
+    url,
+    port,
+    dir,
+    get pid() {
+      return pid;
+    },
+    async stop() {
+      await halt();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    halt,
+    async restart() {
+      pid = await launch(args, port, pidFile, dir, opts.password);
+    },
+  };
+}
+
+/** Starts redis-server (daemonized) and waits for PING; returns its pid. */
+async function launch(args: string[], port: number, pidFile: string, dir: string, password?: string): Promise<number> {
+  rmSync(pidFile, { force: true });
+  execFileSync(serverBinary(), args, { stdio: 'ignore' });
   const end = Date.now() + 10_000;
   for (;;) {
-    const r = new Redis({ host: '127.0.0.1', port, password: opts.password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    const r = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     r.on('error', () => {});
     try {
       await r.connect();
       if ((await r.ping()) === 'PONG') break;
     } catch {
-      /* not up yet */
+      /* not up yet (or still loading its AOF) */
     } finally {
       r.disconnect();
     }
     if (Date.now() > end) throw new Error(`redis-server on port ${port} did not answer PING within 10 s (see ${dir}/redis.log)`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  return {
-    url,
-    port,
-    dir,
-    pid,
-    async stop() {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
-      const stopEnd = Date.now() + 5_000;
-      while (Date.now() < stopEnd) {
-        try {
-          process.kill(pid, 0);
-        } catch {
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 20));
+  return Number(readFileSync(pidFile, 'utf8').trim());
 }

@@ -10,16 +10,30 @@
 // - worker SIGKILL: the lock (LOCK_DURATION_MS) expires and another worker's stalled check requeues
 //   the job; the stage child sees its stdin close and stops; on restart the worker sweeps any
 //   process group it had recorded in its state file.
+// - one job, one run: the queue can hand a job out again while its first run still goes on (Redis
+//   was unreachable for longer than the job's lock). The stage's own lock is a lease naming the
+//   job (pipeline/runtime/lock.ts), so the worker that gets the job again sees that run, waits
+//   for it and reports its outcome; a stage that already completed with the job's settings is not
+//   run again (the stage reports the completed run). A run whose host died loses its lease and is
+//   taken over.
+// - Redis outages: the worker says when the connection drops and when it is back, and then which
+//   of its running jobs Redis no longer has (a restart without persistence).
 
 import os from 'node:os';
 import { statSync } from 'node:fs';
+import path from 'node:path';
 import { DelayedError, Job, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { StageEvent, StageSummaryEvent, StageErrorEvent } from '../shared/progress.js';
-import { EXIT, WORKER_DEFAULT_THREADS } from '../shared/stages.js';
+import { formatDuration } from '../shared/progress.js';
+import { ARTIFACT_DIR_NAME, EXIT, WORKER_DEFAULT_THREADS, type StageName } from '../shared/stages.js';
+import { listLocks, lockOwnerAlive, type LockInfo } from '../pipeline/runtime/lock.js';
+import { readManifest } from '../pipeline/runtime/manifest.js';
 import {
   CANCEL_CHANNEL,
   CHAIN_HOLD_MS,
+  EARLIER_RUN_POLL_MS,
+  EARLIER_RUN_WAIT_MS,
   LOCK_DURATION_MS,
   MAX_STALLED_COUNT,
   PING_JOB,
@@ -27,6 +41,8 @@ import {
   STALLED_INTERVAL_MS,
   isCancelReason,
   isStageJobData,
+  lostClaim,
+  persistenceWarning,
   redactRedisUrl,
   redisOptionsFromUrl,
   type StageJobData,
@@ -34,6 +50,7 @@ import {
   type StageJobResult,
 } from './common.js';
 import { mapEpisodePath, type PathMapping } from './path-map.js';
+import { readPersistence, redisRunId, watchConnection } from './redis-health.js';
 import { DEFAULT_STAGE_CLI, groupAlive, processStartTime, startStage, type StageRun } from './stage-process.js';
 import {
   defaultStateDir,
@@ -61,6 +78,8 @@ export interface WorkerOptions {
   modelsDir?: string;
   /** On stop, how long running stages may go on before they are returned to the queue. */
   stopGraceMs?: number;
+  /** How long a job handed out again waits for its earlier run that still holds the stage's lease. */
+  earlierRunWaitMs?: number;
   log?: (line: string) => void;
 }
 
@@ -80,6 +99,22 @@ const KILL_GRACE_MS = 1_500;
 
 /** Exit codes whose failure will not change on a retry. */
 const FINAL_CODES = new Set<number>([EXIT.USAGE, EXIT.BAD_INPUT, EXIT.MODEL, EXIT.CANCELLED]);
+
+/** A stage process this worker runs, by job id. */
+interface RunningJob {
+  run: StageRun;
+  stage: StageName;
+  episodeDir: string;
+}
+
+/** How one stage process ended, and what it reported on the way. */
+interface StageRunOutcome {
+  exit: { code: number | null; signal: NodeJS.Signals | null };
+  summary: StageSummaryEvent | null;
+  failure: StageErrorEvent | null;
+  /** Its last stderr lines, for a failure without an error event. */
+  tail: string[];
+}
 
 export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const name = opts.name ?? os.hostname();
@@ -102,12 +137,13 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   }
   const swept = await sweepRecordedStages(previous);
   if (swept.length) log(`killed ${swept.length} stage process group(s) left running by a previous run of this worker: ${swept.join(', ')}`);
-  const running = new Map<string, StageRun>();
+  const running = new Map<string, RunningJob>();
   const saveState = () => {
-    const stages: RecordedStage[] = [...running].map(([jobId, r]) => ({ jobId, pgid: r.pgid, startTime: processStartTime(r.pid) }));
+    const stages: RecordedStage[] = [...running].map(([jobId, r]) => ({ jobId, pgid: r.run.pgid, startTime: processStartTime(r.run.pid) }));
     writeState(stateFile, { workerPid: process.pid, workerStartTime: processStartTime(process.pid), stages });
   };
   saveState();
+  const earlierRunWaitMs = opts.earlierRunWaitMs ?? EARLIER_RUN_WAIT_MS;
 
   const queue = new Queue(QUEUE_NAME, { connection });
   queue.on('error', () => {}); // reported through the worker's own error handler below
@@ -116,10 +152,34 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   let lastErrAt = 0;
   const reportError = (e: unknown) => {
     const msg = e instanceof Error ? e.message : String(e);
+    const claim = lostClaim(msg);
+    if (claim) return reportLostClaim(claim.jobId, claim.when);
     // ioredis repeats the same error on every reconnect attempt: say it once per 10 s.
     if (msg !== lastErr || Date.now() - lastErrAt > 10_000) log(`Redis at ${where}: ${msg}`);
     lastErr = msg;
     lastErrAt = Date.now();
+  };
+
+  // BullMQ repeats a lost claim on every lock renewal: say it once per job, in words that tell
+  // what happens next.
+  const claimsReported = new Set<string>();
+  const reportLostClaim = (jobId: string, when: 'renewing' | 'finishing') => {
+    const key = `${jobId}|${when}`;
+    if (claimsReported.has(key)) return;
+    if (claimsReported.size > 1000) claimsReported.clear();
+    claimsReported.add(key);
+    if (when === 'renewing') {
+      const goesOn = running.has(jobId) ? 'its stage goes on here; a worker that gets the job again waits for it and reports its outcome' : 'the job may be handed out again';
+      log(`job ${jobId}: this worker's claim on it expired in Redis (Redis was unreachable or restarted); ${goesOn}`);
+    } else {
+      log(`job ${jobId}: ended here, but Redis no longer holds this worker's claim on it, so this worker cannot record the outcome; the worker that has the job now reports it, or, if Redis lost the job, a resubmission does (what completed on disk is not run again)`);
+    }
+  };
+
+  /** Writes a line to the worker's log and to the job's own log. */
+  const say = (job: Job, line: string) => {
+    log(line);
+    void job.log(`[worker ${name}] ${line}`).catch(() => {});
   };
 
   async function runStageJob(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<StageJobResult> {
@@ -127,17 +187,63 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     if (!isStageJobData(data)) throw new UnrecoverableError(`not a screentime stage job: ${JSON.stringify(data).slice(0, 200)}`);
     if (data.cancelled) throw new UnrecoverableError('cancelled before it started');
     if (data.after) await waitForPredecessor(job, data, token);
-
-    const episodeDir = mapEpisodePath(data.episodeDir, pathMap);
-    if (!isDirectory(episodeDir)) {
-      const mapped = episodeDir !== data.episodeDir ? ` (mapped from ${data.episodeDir})` : '';
-      throw new UnrecoverableError(`episode folder not reachable from worker ${name}: ${episodeDir}${mapped}`);
-    }
+    const episodeDir = reachableEpisodeDir(data);
     const attempt = job.attemptsMade + 1;
-    const took = `took job ${job.id}: ${data.stage} of ${episodeDir} (profile ${data.profile}, stride ${data.stride ?? 'default'}, threads ${threads}, attempt ${attempt})`;
-    log(took);
-    void job.log(`[worker ${name}] ${took}`).catch(() => {});
+    say(job, `took job ${job.id}: ${data.stage} of ${episodeDir} (profile ${data.profile}, stride ${data.stride ?? 'default'}, threads ${threads}, attempt ${attempt})`);
+    const outDir = path.join(episodeDir, ARTIFACT_DIR_NAME);
+    for (let round = 0; ; round++) {
+      await waitForEarlierRun(job, data, outDir, signal);
+      if (signal?.aborted) return abandon(job, data, signal, token);
+      const ran = await runStageOnce(job, data, episodeDir, signal);
+      if (signal?.aborted) return abandon(job, data, signal, token);
+      // The earlier run of this job took the lock between our look and the stage's start: wait for it after all.
+      if (ran.exit.code === EXIT.ALREADY_RUNNING && round === 0 && earlierRunOf(job, data, outDir)) continue;
+      return outcome(job, data, episodeDir, ran);
+    }
+  }
 
+  function reachableEpisodeDir(data: StageJobData): string {
+    const episodeDir = mapEpisodePath(data.episodeDir, pathMap);
+    if (isDirectory(episodeDir)) return episodeDir;
+    const mapped = episodeDir !== data.episodeDir ? ` (mapped from ${data.episodeDir})` : '';
+    throw new UnrecoverableError(`episode folder not reachable from worker ${name}: ${episodeDir}${mapped}`);
+  }
+
+  /** A live run of this very job (or of the lost job it replaces) holding the stage's lock, or null. */
+  function earlierRunOf(job: Job, data: StageJobData, outDir: string): LockInfo | null {
+    const ids = new Set([job.id!, ...(data.replaces ? [data.replaces] : [])]);
+    const lock = listLocks(outDir).find((l) => l.info.stage === data.stage)?.info;
+    return lock?.job_id && ids.has(lock.job_id) && lockOwnerAlive(lock) ? lock : null;
+  }
+
+  /**
+   * The queue hands a job out again when it lost track of it (Redis was unreachable for longer than
+   * the job's lock, or restarted), while the first run may still be going on. That run holds the
+   * stage's lease under this job's id: wait for it to end (bounded), then let the stage report it
+   * (completed: not run again) or run it (it failed, or its host died and its lease expired).
+   */
+  async function waitForEarlierRun(job: Job, data: StageJobData, outDir: string, signal: AbortSignal | undefined): Promise<void> {
+    let lease = earlierRunOf(job, data, outDir);
+    if (!lease) return;
+    const whose = lease.job_id === job.id
+      ? `of job ${job.id} is already running (pid ${lease.pid} on ${lease.host}, since ${lease.started_at}): the queue handed the job out again after losing track of it (Redis was unreachable or restarted)`
+      : `of job ${lease.job_id}, which Redis lost and this job replaces, is still running (pid ${lease.pid} on ${lease.host}, since ${lease.started_at})`;
+    say(job, `${data.stage} ${whose}; waiting for that run to end instead of starting a second one (at most ${formatDuration(earlierRunWaitMs / 1000)})`);
+    const t0 = Date.now();
+    let last = lease;
+    while (lease && !signal?.aborted) {
+      if (Date.now() - t0 > earlierRunWaitMs) {
+        throw new UnrecoverableError(`${data.stage} of this job was still running on ${lease.host} (pid ${lease.pid}) after ${formatDuration(earlierRunWaitMs / 1000)} of waiting; stop that run, then submit again`);
+      }
+      await pause(EARLIER_RUN_POLL_MS, signal);
+      last = lease;
+      lease = earlierRunOf(job, data, outDir);
+    }
+    if (!signal?.aborted) say(job, earlierRunEnded(data, outDir, last, Date.now() - t0));
+  }
+
+  /** Spawns the stage once and collects what it reported. */
+  async function runStageOnce(job: Job, data: StageJobData, episodeDir: string, signal: AbortSignal | undefined): Promise<StageRunOutcome> {
     let summary: StageSummaryEvent | null = null;
     let failure: StageErrorEvent | null = null;
     const tail: string[] = [];
@@ -168,15 +274,15 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       send(() => job.log(line));
     };
 
-    const run = startStage({ cli: stageCli, stage: data.stage, episodeDir, profile: data.profile, stride: data.stride, threads, modelsDir: opts.modelsDir, onEvent, onStderrLine });
-    running.set(job.id!, run);
+    const run = startStage({ cli: stageCli, stage: data.stage, episodeDir, profile: data.profile, stride: data.stride, threads, modelsDir: opts.modelsDir, jobId: job.id!, onEvent, onStderrLine });
+    running.set(job.id!, { run, stage: data.stage, episodeDir });
     saveState();
     let killing: Promise<void> | null = null;
     const onAbort = () => {
       killing = run.kill(KILL_GRACE_MS);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    let exit: { code: number | null; signal: NodeJS.Signals | null };
+    let exit: StageRunOutcome['exit'];
     try {
       exit = await run.done;
     } catch (e) {
@@ -189,23 +295,30 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       saveState();
     }
     await writes;
+    return { exit, summary, failure, tail };
+  }
 
-    if (signal?.aborted) {
-      const reason = String(signal.reason ?? '');
-      if (reason === STOPPING) {
-        log(`returned job ${job.id} (${data.stage}) to the queue: worker stopping`);
-        await job.log(`[worker ${name}] stopped before the stage finished; the job goes back to waiting`).catch(() => {});
-        await job.moveToWait(token);
-        throw new WaitingError();
-      }
-      log(`cancelled job ${job.id} (${data.stage})`);
-      throw new UnrecoverableError(isCancelReason(reason) ? reason : 'cancelled by user');
+  /** A job stopped from outside: back to the queue when the worker stops, else cancelled. */
+  async function abandon(job: Job, data: StageJobData, signal: AbortSignal, token: string | undefined): Promise<never> {
+    const reason = String(signal.reason ?? '');
+    if (reason === STOPPING) {
+      log(`returned job ${job.id} (${data.stage}) to the queue: worker stopping`);
+      await job.log(`[worker ${name}] stopped before the stage finished; the job goes back to waiting`).catch(() => {});
+      await job.moveToWait(token);
+      throw new WaitingError();
     }
-    const sum = summary as StageSummaryEvent | null;
-    const err = failure as StageErrorEvent | null;
+    log(`cancelled job ${job.id} (${data.stage})`);
+    throw new UnrecoverableError(isCancelReason(reason) ? reason : 'cancelled by user');
+  }
+
+  /** The job's result from how the stage ended; throws what BullMQ records as the failure. */
+  function outcome(job: Job, data: StageJobData, episodeDir: string, ran: StageRunOutcome): StageJobResult {
+    const { exit, summary: sum, failure: err, tail } = ran;
     if (exit.code === EXIT.OK && sum) {
-      log(`finished job ${job.id}: ${data.stage} of ${episodeDir} in ${sum.elapsed_s.toFixed(1)} s`);
-      return { stage: data.stage, status: 'completed', elapsedS: sum.elapsed_s, stats: sum.stats, worker: name, episodeDir, threads };
+      const how = sum.reused ? 'already completed on disk with these settings, not run again' : `in ${sum.elapsed_s.toFixed(1)} s`;
+      log(`finished job ${job.id}: ${data.stage} of ${episodeDir} ${how}`);
+      const result: StageJobResult = { stage: data.stage, status: 'completed', elapsedS: sum.elapsed_s, stats: sum.stats, worker: name, episodeDir, threads };
+      return sum.reused ? { ...result, reused: true } : result;
     }
     const how = exit.code !== null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
     const message = err?.message ?? (tail.slice(-3).join(' | ') || 'no error message');
@@ -285,6 +398,40 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     if (worker.cancelJob(jobId, 'cancelled by user')) log(`cancel requested for job ${jobId}`);
   });
 
+  // Outages: say when Redis goes away and when it is back, and what its return means for the jobs
+  // running here. A connection of its own, so the checks never wait behind BullMQ's blocking reads.
+  const health = new Redis({ ...connection, maxRetriesPerRequest: null });
+  health.on('error', reportError);
+  let runId: string | null = null;
+  const checkRedis = async (afterOutage: boolean) => {
+    const id = await redisRunId(health);
+    const restarted = afterOutage && runId !== null && id !== null && id !== runId;
+    runId = id ?? runId;
+    const warning = persistenceWarning(await readPersistence(health), where);
+    if (restarted) log(`Redis at ${where} restarted while it was away`);
+    if (warning && (!afterOutage || restarted)) log(`warning: ${warning}`);
+    if (afterOutage) await reportJobsAfterOutage();
+  };
+  const reportJobsAfterOutage = async () => {
+    for (const [jobId, r] of running) {
+      const state = await queue.getJobState(jobId).catch(() => 'unknown');
+      if (state === 'unknown') {
+        log(`job ${jobId} (${r.stage} of ${r.episodeDir}) is no longer in Redis (it restarted without its data): the stage goes on and its result stays on disk, but the queue cannot record it; resubmit it from the app (what completed is not run again)`);
+      } else if (state === 'waiting' || state === 'delayed' || state === 'prioritized') {
+        log(`job ${jobId} (${r.stage}) went back to the queue while Redis was away: the worker that takes it waits for the run here and reports its outcome`);
+      }
+    }
+  };
+  const watch = watchConnection(health, {
+    down: () => log(`lost the connection to Redis at ${where}: ${running.size} running stage(s) go on; reconnecting`),
+    up: (ms) => {
+      log(`reconnected to Redis at ${where} after ${formatDuration(ms / 1000)}`);
+      void checkRedis(true).catch(reportError);
+    },
+  });
+
+  // Before taking jobs: say now if a Redis restart would lose them.
+  await checkRedis(false).catch(reportError);
   log(
     `ready: redis ${where}, concurrency ${concurrency}, threads ${threads} per stage` +
       (pathMap.length ? `, path map ${pathMap.map((m) => `${m.from}=${m.to}`).join(', ')}` : '') +
@@ -310,6 +457,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       await worker.close();
       clearTimeout(graceTimer);
       await sub.quit().catch(() => sub.disconnect());
+      watch.stop();
+      await health.quit().catch(() => health.disconnect());
       await queue.close().catch(() => {});
       saveState();
       log('stopped');
@@ -327,3 +476,27 @@ function isDirectory(p: string): boolean {
     return false;
   }
 }
+
+/** Waits `ms`, or less if the signal aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** What became of the run a re-delivered job waited for, read from the stage's manifest record. */
+function earlierRunEnded(data: StageJobData, outDir: string, run: LockInfo, waitedMs: number): string {
+  const rec = readManifest(outDir)?.stages[data.stage];
+  const sameRun = rec?.pid === run.pid && rec?.host === run.host;
+  const after = `after ${formatDuration(waitedMs / 1000)} of waiting`;
+  if (sameRun && rec?.status === 'completed') return `the earlier run of ${data.stage} completed ${after}: reporting it (the stage is not run again)`;
+  if (sameRun && rec?.status === 'running') return `the earlier run of ${data.stage} (pid ${run.pid} on ${run.host}) is gone without finishing ${after} (its lease expired): running the stage here, it takes the lock over`;
+  return `the earlier run of ${data.stage} ended ${after} (${sameRun ? `recorded ${rec!.status}` : 'no record of its end'}): running the stage here`;
+}
+

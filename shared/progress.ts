@@ -36,6 +36,8 @@ export interface StageSummaryEvent {
   status: 'completed';
   elapsed_s: number;
   stats: Record<string, number | string | boolean | null>;
+  /** Nothing ran: the outputs on disk already came from these settings (queue jobs; elapsed_s and stats are that run's). */
+  reused?: boolean;
 }
 
 export interface StageErrorEvent {

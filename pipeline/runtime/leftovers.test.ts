@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest, StageRecord, VideoFacts } from '../../shared/artifacts.js';
 import { sweepLeftovers } from './leftovers.js';
-import { lockPath } from './lock.js';
+import { LEASE_MS, acquireLock, lockPath } from './lock.js';
 import { readManifest, stageStates, videoKey } from './manifest.js';
 
 const video: VideoFacts = { file: '/e/a.mp4', duration_s: 10, fps: 25, width: 640, height: 360, frame_count: 250, start_time_s: 0, codec: 'h264', size_bytes: 100 };
@@ -31,8 +31,13 @@ function outDir(): string {
   return d;
 }
 
-function lockAs(d: string, stage: string, pid: number, host = os.hostname()): void {
-  writeFileSync(lockPath(d, stage), JSON.stringify({ pid, host, started_at: `t${pid}`, stage }));
+function lockAs(d: string, stage: string, pid: number, host = os.hostname(), extra: object = {}): void {
+  writeFileSync(lockPath(d, stage), JSON.stringify({ pid, host, started_at: `t${pid}`, stage, ...extra }));
+}
+
+/** A lock of another machine whose lease was last renewed `renewedAgo` ms ago. */
+function leaseAs(d: string, stage: string, pid: number, host: string, renewedAgo: number): void {
+  lockAs(d, stage, pid, host, { renewed_at: new Date(Date.now() - renewedAgo).toISOString(), lease_ms: LEASE_MS, job_id: 'job-1' });
 }
 
 function rec(status: StageRecord['status'], pid: number, host: string | null = os.hostname()): StageRecord {
@@ -121,5 +126,49 @@ describe('sweepLeftovers', () => {
     expect(stageStates(m, () => true).faces_embed).toBe('interrupted');
     // Nothing left to close: a second sweep changes nothing.
     expect(sweepLeftovers(d)).toEqual({ removed: [], restored: [], locks: [], interrupted: [], tempSkipped: null });
+  });
+
+  // Another machine's pids mean nothing here: the pid used for its run below is that of a process
+  // that is ALIVE on this machine, so only the evidence about the run itself can decide.
+  it('another host whose lease expired: its lock, its temp files and its running record are cleaned', () => {
+    const d = outDir();
+    leaseAs(d, 'detect_track', live.pid!, 'host-a', LEASE_MS + 5_000);
+    writeManifest(d, { detect_track: rec('running', live.pid!, 'host-a') });
+    writeFileSync(path.join(d, `tracks.jsonl.tmp-${live.pid}`), 'half');
+    writeFileSync(path.join(d, `detections.jsonl.tmp-${dead}`), 'half');
+    const r = sweepLeftovers(d);
+    expect(r.locks).toEqual(['detect_track.lock']);
+    expect(r.removed.sort()).toEqual([`detections.jsonl.tmp-${dead}`, `tracks.jsonl.tmp-${live.pid}`].sort());
+    expect(r.interrupted).toEqual(['detect_track']);
+    expect(readManifest(d)!.stages.detect_track!.error).toMatch(new RegExp(`pid ${live.pid} on host-a\\) ended without recording a result`));
+    expect(r.tempSkipped).toBeNull();
+  });
+
+  it('another host whose stage lock is now held by another run: that run is gone', () => {
+    const d = outDir();
+    const mine = acquireLock(d, 'detect_track');
+    try {
+      writeManifest(d, { detect_track: rec('running', live.pid!, 'host-a') });
+      writeFileSync(path.join(d, `tracks.jsonl.tmp-${live.pid}`), 'half');
+      const r = sweepLeftovers(d);
+      expect(r.interrupted).toEqual(['detect_track']);
+      expect(r.removed).toEqual([`tracks.jsonl.tmp-${live.pid}`]);
+      expect(existsSync(mine.path)).toBe(true);
+    } finally {
+      mine.release();
+    }
+  });
+
+  it('another host with a live lease, or a running record without any lock: nothing of it is touched', () => {
+    const d = outDir();
+    leaseAs(d, 'detect_track', live.pid!, 'host-a', 1_000);
+    writeManifest(d, { detect_track: rec('running', live.pid!, 'host-a'), faces_embed: rec('running', dead, 'host-c') });
+    writeFileSync(path.join(d, `tracks.jsonl.tmp-${live.pid}`), 'being written over there');
+    writeFileSync(path.join(d, `faces.jsonl.tmp-${dead}`), 'maybe being written on host-c');
+    const r = sweepLeftovers(d);
+    expect(r).toMatchObject({ locks: [], removed: [], interrupted: [] });
+    expect(r.tempSkipped).toMatch(/detect_track runs on host-a/);
+    expect(readdirSync(d).sort()).toEqual([`faces.jsonl.tmp-${dead}`, 'locks', 'manifest.json', `tracks.jsonl.tmp-${live.pid}`].sort());
+    expect(readManifest(d)!.stages.faces_embed!.status).toBe('running');
   });
 });

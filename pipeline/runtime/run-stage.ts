@@ -19,7 +19,7 @@ import { removeOwnTempFiles } from './atomic.js';
 import { configHash } from './config-hash.js';
 import { atExit, removeTempFilesAtExit } from './exit-cleanup.js';
 import { sweepLeftovers } from './leftovers.js';
-import { acquireLock, type HeldLock } from './lock.js';
+import { acquireLock, takeoverMessage, type HeldLock } from './lock.js';
 import { outputHash, readManifest, setStageRecord, usableOutputs, videoKey } from './manifest.js';
 import { killDescendants } from './proc-tree.js';
 import { createProgressReporter } from './progress.js';
@@ -94,7 +94,10 @@ export function hashedConfig(stage: StageName, cfg: StageConfig, modelHashes: Re
  * Runs one stage; returns the exit code. Never throws: every failure becomes an `error` event,
  * a manifest record (when the artifact folder was reached) and a code from EXIT.
  */
-export async function runOneStage(stage: StageName, o: StageRunOptions, io: RunIO, signal: AbortSignal, fnOverride?: StageFn): Promise<number> {
+export async function runOneStage(stage: StageName, o: StageRunOptions, io: RunIO, outerSignal: AbortSignal, fnOverride?: StageFn): Promise<number> {
+  // A lock lost to another run (lock.ts) stops this run the way a cancel does, with that reason.
+  const lockLost = new AbortController();
+  const signal = AbortSignal.any([outerSignal, lockLost.signal]);
   const emit = emitter(io, o.json);
   const t0 = performance.now();
   let lock: HeldLock | null = null;
@@ -104,7 +107,8 @@ export async function runOneStage(stage: StageName, o: StageRunOptions, io: RunI
   let video: VideoFacts | null = null;
   /** Writes how this run ended into its manifest record, once (success writes its own record). */
   const closeRecord = (status: 'cancelled' | 'failed', message: string) => {
-    if (!outDir || !record || !lock || recordClosed) return;
+    // A lost lock's record belongs to the run that took it over now.
+    if (!outDir || !record || !lock || recordClosed || lock.lost) return;
     recordClosed = true;
     const elapsed = (performance.now() - t0) / 1000;
     setStageRecord(outDir, stage, {
@@ -142,7 +146,8 @@ export async function runOneStage(stage: StageName, o: StageRunOptions, io: RunI
     const ep = resolveEpisode(o.episode, { out: o.out });
     outDir = ep.outDir;
     removeTempFilesAtExit(ep.outDir);
-    lock = acquireLock(ep.outDir, stage);
+    lock = acquireLock(ep.outDir, stage, { onLost: (m) => lockLost.abort(new StageError(m, EXIT.CANCELLED)) });
+    if (lock.tookOver) io.err(`${stage}: ${takeoverMessage(lock.tookOver)}`);
     const held = lock;
     untilExit = atExit(() => {
       try {
@@ -175,6 +180,7 @@ export async function runOneStage(stage: StageName, o: StageRunOptions, io: RunI
     const config: StageConfig = { profile: o.profile, stride, threads: o.threads, device: 'cpu', modelsDir };
     const hash = configHash(hashedConfig(stage, config, modelHashes), inputs);
     const prev = manifest0?.stages[stage];
+    if (reuseCompleted() && completedWithSameConfig(prev, hash, videoKey(video))) return reportReused(stage, prev, emit, io);
     const running: StageRecord = {
       status: 'running',
       config: { ...config },
@@ -248,6 +254,27 @@ export async function runOneStage(stage: StageName, o: StageRunOptions, io: RunI
     untilExit?.();
     lock?.release();
   }
+}
+
+/** Set by the queue worker: a job must not repeat a run that already completed with its settings. */
+function reuseCompleted(): boolean {
+  return process.env.SCREENTIME_REUSE_COMPLETED === '1';
+}
+
+/**
+ * Did the last run of this stage complete with this very config hash (same settings, same earlier
+ * outputs) on this video? Then its outputs are what this run would write.
+ */
+function completedWithSameConfig(prev: StageRecord | undefined, hash: string, vk: string): prev is StageRecord {
+  return prev?.status === 'completed' && prev.config_hash === hash && outputHash(prev) === hash && (prev.video_key === undefined || prev.video_key === vk);
+}
+
+/** Reports the completed run instead of repeating it; the manifest and outputs stay untouched. */
+function reportReused(stage: StageName, prev: StageRecord, emit: (e: StageEvent) => void, io: RunIO): number {
+  const elapsed = prev.elapsed_s ?? 0;
+  emit({ type: 'summary', stage, status: 'completed', elapsed_s: elapsed, stats: prev.stats, reused: true });
+  io.err(`${stage}: already completed with these settings (config ${prev.config_hash}, pid ${prev.pid} on ${prev.host}, finished ${prev.finished_at}): outputs kept, not run again`);
+  return EXIT.OK;
 }
 
 /** The cancel message the abort reason carries (stop.ts names the cause). */
