@@ -18,7 +18,7 @@ import type {
 const REQUESTS = [
   'app:info', 'library:list', 'library:add', 'library:pick', 'library:remove', 'episode:get',
   'stage:run', 'stage:cancel', 'results:get', 'results:edit', 'results:export',
-  'settings:get', 'settings:set', 'queue:status', 'queue:submit', 'queue:list', 'queue:cancel',
+  'settings:get', 'settings:set', 'queue:status', 'queue:submit', 'queue:list', 'queue:cancel', 'queue:resubmit',
 ] as const;
 const EVENTS = ['stage:started', 'stage:progress', 'stage:log', 'stage:readings', 'stage:ended', 'library:changed', 'queue:job', 'stage:waiting'] as const;
 

@@ -53,4 +53,5 @@ export const requestSchemas = {
     .strict(),
   'queue:list': z.void(),
   'queue:cancel': z.object({ jobId: z.string().min(1).max(200) }).strict(),
+  'queue:resubmit': z.object({ jobId: z.string().min(1).max(200) }).strict(),
 } as const;

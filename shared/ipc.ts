@@ -179,6 +179,8 @@ export interface RequestMap {
   'queue:submit': [Req<'queue:submit'>, JobInfo[]];
   'queue:list': [Req<'queue:list'>, JobInfo[]];
   'queue:cancel': [Req<'queue:cancel'>, { cancelled: boolean }];
+  /** A job Redis lost (state `lost`): its chain is submitted again; returns the new jobs. */
+  'queue:resubmit': [Req<'queue:resubmit'>, JobInfo[]];
 }
 export type RequestChannel = keyof RequestMap;
 export type RequestOf<C extends RequestChannel> = RequestMap[C][0];
@@ -211,7 +213,7 @@ export type EventOf<E extends EventChannel> = EventMap[E];
 export const REQUEST_CHANNELS = [
   'app:info', 'library:list', 'library:add', 'library:pick', 'library:remove', 'episode:get',
   'stage:run', 'stage:cancel', 'results:get', 'results:edit', 'results:export',
-  'settings:get', 'settings:set', 'queue:status', 'queue:submit', 'queue:list', 'queue:cancel',
+  'settings:get', 'settings:set', 'queue:status', 'queue:submit', 'queue:list', 'queue:cancel', 'queue:resubmit',
 ] as const satisfies readonly RequestChannel[];
 
 export const EVENT_CHANNELS = [

@@ -136,4 +136,6 @@ export const handlers: Handlers = {
     const r = await queueOrThrow(ctx).cancel(req.jobId);
     return { cancelled: typeof r === 'boolean' ? r : r.cancelled };
   },
+
+  'queue:resubmit': async (ctx, _s, req) => queueOrThrow(ctx).resubmitLost(req.jobId),
 };

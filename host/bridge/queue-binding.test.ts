@@ -60,6 +60,8 @@ describe('queue mode through the bridge', () => {
     const again = await bridge.dispatch(s, 'queue:submit', { episodeId, stages: ['cluster'], profile: 'balanced' });
     expect(again.ok).toBe(false);
     expect(await bridge.dispatch(s, 'queue:cancel', { jobId: jobs[0]!.jobId })).toEqual({ ok: true, value: { cancelled: true } });
+    // only a job Redis lost can be submitted again from the window
+    expect(await bridge.dispatch(s, 'queue:resubmit', { jobId: jobs[1]!.jobId })).toEqual({ ok: false, error: `job ${jobs[1]!.jobId} is not a lost job` });
     rmSync(path.dirname(ep), { recursive: true, force: true });
     expect(await bridge.dispatch(s, 'settings:set', { redisUrl: null })).toMatchObject({ ok: true });
     expect(await bridge.dispatch(s, 'queue:list', undefined)).toEqual({ ok: false, error: 'Queue mode is not configured: set a Redis URL in Settings' });

@@ -13,6 +13,7 @@ export interface QueueServiceLike {
   submit(req: { episodeId: string; episodeDir: string; stages: QueueSubmitRequest['stages']; profile: QueueSubmitRequest['profile']; stride?: number | null }): Promise<JobInfo[]>;
   list(): Promise<JobInfo[]>;
   cancel(jobId: string): Promise<{ cancelled: boolean }>;
+  resubmitLost(jobId: string): Promise<JobInfo[]>;
   onJob(listener: (job: JobInfo) => void): () => void;
   close(): Promise<void>;
 }
@@ -39,6 +40,7 @@ export function queueBinding(settings: SettingsStore, load: () => Promise<QueueS
     submit: async (req) => (await get()).submit({ episodeId: req.episodeId, episodeDir: req.episodeDir, stages: req.stages, profile: req.profile, stride: req.stride }),
     list: async () => (await get()).list(),
     cancel: async (jobId) => (await get()).cancel(jobId),
+    resubmitLost: async (jobId) => (await get()).resubmitLost(jobId),
     onJob(listener) {
       let off: (() => void) | null = null;
       let stopped = false;

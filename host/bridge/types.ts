@@ -46,6 +46,8 @@ export interface QueuePort {
   submit(req: QueueSubmitRequest): Promise<JobInfo[]>;
   list(): Promise<JobInfo[]>;
   cancel(jobId: string): Promise<boolean | { cancelled: boolean }>;
+  /** Submits again the lost part of a lost job's chain. */
+  resubmitLost(jobId: string): Promise<JobInfo[]>;
   /** Job state changes; the bridge forwards them as 'queue:job' to every open session. */
   onJob?(listener: (job: JobInfo) => void): () => void;
 }

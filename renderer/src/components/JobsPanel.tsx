@@ -11,6 +11,7 @@ export function JobsPanel({ episodeId }: { episodeId: string }) {
   const jobs = useMemo(() => jobsFor(all, episodeId), [all, episodeId]);
   const refreshJobs = useApp((s) => s.refreshJobs);
   const cancelJob = useApp((s) => s.cancelJob);
+  const resubmitJob = useApp((s) => s.resubmitJob);
   useEffect(() => {
     void refreshJobs();
   }, [refreshJobs, episodeId]);
@@ -58,6 +59,11 @@ export function JobsPanel({ episodeId }: { episodeId: string }) {
                   {JOB_ACTIVE.has(j.state) ? (
                     <button type="button" className="btn btn-small" onClick={() => void cancelJob(j.jobId)} aria-label={`Cancel job ${j.jobId}`}>
                       <Icon name="stop" size={14} /> Cancel
+                    </button>
+                  ) : null}
+                  {j.state === 'lost' ? (
+                    <button type="button" className="btn btn-small" onClick={() => void resubmitJob(j.jobId)} aria-label={`Submit job ${j.jobId} again`}>
+                      Resubmit
                     </button>
                   ) : null}
                 </td>

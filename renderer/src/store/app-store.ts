@@ -89,6 +89,7 @@ export interface AppState {
   submitQueue(episodeId: string, stages: StageName[]): Promise<void>;
   refreshJobs(): Promise<void>;
   cancelJob(jobId: string): Promise<void>;
+  resubmitJob(jobId: string): Promise<void>;
   refreshQueueStatus(): Promise<void>;
   loadResults(episodeId: string): Promise<void>;
   edit(episodeId: string, edit: Edit): Promise<boolean>;
@@ -357,6 +358,16 @@ export const useApp = create<AppState>()((set, get) => {
         void get().refreshQueueStatus();
       } catch (e) {
         get().toast({ kind: 'error', title: 'Could not cancel the job', detail: message(e) });
+      }
+    },
+
+    async resubmitJob(jobId) {
+      try {
+        const jobs = await bridge().invoke('queue:resubmit', { jobId });
+        get().toast({ kind: 'success', title: `Submitted again: ${jobs.length} job${jobs.length === 1 ? '' : 's'}` });
+        await get().refreshJobs();
+      } catch (e) {
+        get().toast({ kind: 'error', title: 'Could not submit the job again', detail: message(e) });
       }
     },
 
