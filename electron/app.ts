@@ -21,6 +21,7 @@ import { createBridge, type Bridge } from '../host/bridge/bridge.js';
 import type { QueuePort, RunnerPort } from '../host/bridge/types.js';
 import { LibraryStore } from '../host/library/store.js';
 import { queueBinding } from '../host/bridge/queue-binding.js';
+import { loadQueueService } from '../queue/load-service.js';
 import { SettingsStore } from '../host/library/settings.js';
 import { ExternalThermalSource, LocalRunner } from '../host/runner/index.js';
 import { writeFileAtomic } from '../pipeline/runtime/atomic.js';
@@ -100,8 +101,8 @@ export async function startApp(options: AppOptions = {}): Promise<AppHandle | nu
       env: paths.models && existsSync(paths.models) ? { SCREENTIME_MODELS_DIR: paths.models } : {},
     });
 
-  const binding = options.queue ? null : queueBinding(settings);
-  let windows: WindowSessions;
+  const binding = options.queue ? null : queueBinding(settings, loadQueueService);
+  // The bridge's dialogs look up the window of a session; the sessions need the bridge first.
   const windowFor = (sessionId: string) => windows.windowOf(sessionId);
   const bridge = createBridge({
     host: 'electron',
@@ -127,7 +128,7 @@ export async function startApp(options: AppOptions = {}): Promise<AppHandle | nu
       return r.filePath;
     },
   });
-  windows = new WindowSessions(bridge);
+  const windows = new WindowSessions(bridge);
 
   hardenSession(electronSession.defaultSession);
   app.on('web-contents-created', (_e, wc) => hardenWebContents(wc));

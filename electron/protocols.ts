@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import type { LibraryStore } from '../host/library/store.js';
 import { resolveMedia } from '../host/library/media.js';
-import { contentTypeOf, staticFile } from '../host/web/static.js';
+import { contentTypeOf, staticFile } from '../host/window-files/static.js';
 import { APP_HOST, ELECTRON_CSP } from './security.js';
 
 /** The URL of a GET request to `host`, or null for anything else (other hosts, methods, junk). */

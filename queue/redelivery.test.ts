@@ -26,7 +26,7 @@ import { descendants, waitGone } from '../test-support/proc.js';
 import { CLI_JS, MODELS_DIR, mediaPath, missing, tempEpisode as makeEpisode } from '../test-support/shared-data.js';
 import { QUEUE_NAME, redisOptionsFromUrl } from './common.js';
 import { QueueService } from './service.js';
-import { redisMissing, startTestRedis, type TestRedis } from './test-redis.js';
+import { redisMissing, startTestRedis } from './test-redis.js';
 
 const GT = mediaPath('episode_gt.mp4');
 const skip = redisMissing() ?? missing(CLI_JS, GT, path.join(MODELS_DIR, 'yunet_n_dynamic.onnx'));

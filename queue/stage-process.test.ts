@@ -5,13 +5,15 @@
 // `running` record. Build first: npm run build:node.
 
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { StageEvent } from '../shared/progress.js';
 import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode as makeEpisode } from '../test-support/shared-data.js';
 import { descendants, waitGone } from '../test-support/proc.js';
 import { groupAlive, startStage } from './stage-process.js';
+import { waitFor } from '../test-support/waits.js';
+import { afterStop, tempNames } from '../test-support/leftovers.js';
 
 const VIDEO = mediaPath('episode_gt.mp4');
 const YUNET = path.join(MODELS_DIR, 'yunet_n_dynamic.onnx');
@@ -23,7 +25,6 @@ const WORKER_KILL_GRACE_MS = 1500;
 /** The lifetime bound: a stopped tree is gone within ~3 s (wide margin, not a speed claim). */
 const GONE_WITHIN_MS = 3000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const roots: string[] = [];
 function tempEpisode(): string {
   const dir = makeEpisode('episode_gt.mp4');
@@ -37,39 +38,8 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function waitFor<T>(fn: () => T | null | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
-function tempNames(outDir: string): string[] {
-  const found: string[] = [];
-  const visit = (d: string, depth: number) => {
-    if (!existsSync(d)) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (/\.(tmp|old)-\d+$/.test(e.name)) found.push(path.relative(outDir, path.join(d, e.name)));
-      else if (e.isDirectory() && depth > 0) visit(path.join(d, e.name), depth - 1);
-    }
-  };
-  visit(outDir, 1);
-  return found;
-}
 
-function leftBehind(episodeDir: string): { temp: string[]; lock: boolean; status: string | null } {
-  const outDir = path.join(episodeDir, 'screentime');
-  let status: string | null = null;
-  try {
-    status = JSON.parse(readFileSync(path.join(outDir, 'manifest.json'), 'utf8')).stages.detect_track?.status ?? null;
-  } catch {
-    /* no manifest */
-  }
-  return { temp: tempNames(outDir), lock: existsSync(path.join(outDir, 'locks', 'detect_track.lock')), status };
-}
 
 const measured: Record<string, number[]> = {};
 afterAll(() => {
@@ -106,7 +76,7 @@ describe.skipIf(skip)('queue stage process: stopping it cleans up', () => {
         expect((await run.done).code).toBe(130);
         expect(events.at(-1)).toMatchObject({ type: 'error', code: 130 });
         expect(await waitGone(tree, 500)).toEqual([]);
-        expect(leftBehind(dir)).toEqual({ temp: [], lock: false, status: 'cancelled' });
+        expect(afterStop(dir)).toEqual({ temp: [], lock: false, status: 'cancelled' });
       } finally {
         vi.restoreAllMocks();
         if (groupAlive(run.pgid)) await run.kill(0);
@@ -141,7 +111,7 @@ describe.skipIf(skip)('queue stage process: stopping it cleans up', () => {
         worker.kill('SIGKILL');
         expect(await waitGone(tree, GONE_WITHIN_MS)).toEqual([]);
         (measured.workerKilled ??= []).push(Date.now() - t0);
-        expect(leftBehind(dir)).toEqual({ temp: [], lock: false, status: 'cancelled' });
+        expect(afterStop(dir)).toEqual({ temp: [], lock: false, status: 'cancelled' });
       } finally {
         worker.kill('SIGKILL');
         if (pid && groupAlive(pid)) process.kill(-pid, 'SIGKILL');

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLineSplitter, parseStageLine, type StageEvent } from '../shared/progress.js';
 import type { Profile, StageName } from '../shared/stages.js';
-import { killTree, parseProcStat, spawnGroup } from '../host/runner/process-tree.js';
+import { killTree, parseProcStat, spawnGroup } from '../pipeline/runtime/process-tree.js';
 
 /** The compiled pipeline CLI, beside this file in dist/ (dist/queue -> dist/pipeline/cli/main.js). */
 export const DEFAULT_STAGE_CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'pipeline', 'cli', 'main.js');

@@ -286,7 +286,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     try {
       exit = await run.done;
     } catch (e) {
-      throw new Error(`could not start the stage process (${stageCli}): ${(e as Error).message}`);
+      throw new Error(`could not start the stage process (${stageCli}): ${(e as Error).message}`, { cause: e });
     } finally {
       signal?.removeEventListener('abort', onAbort);
       // Anything the stage left in its group (an ffmpeg that outlived it) goes with it.

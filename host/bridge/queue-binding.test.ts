@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mediaPath, missing, tempEpisode } from '../../test-support/shared-data.js';
 import { redisMissing, startTestRedis, type TestRedis } from '../../queue/test-redis.js';
+import { loadQueueService } from '../../queue/load-service.js';
 import { LibraryStore } from '../library/store.js';
 import { SettingsStore } from '../library/settings.js';
 import { createBridge } from './bridge.js';
@@ -33,7 +34,7 @@ describe('queue mode through the bridge', () => {
 
   it.skipIf(why)(`is off without a Redis URL and talks to Redis once one is set ${why ?? ''}`, async () => {
     const settings = new SettingsStore(dataDir);
-    const binding = queueBinding(settings);
+    const binding = queueBinding(settings, loadQueueService);
     const bridge = createBridge({ host: 'web', version: 't', platform: 'linux', library: new LibraryStore(dataDir), settings, runner: idle, queue: binding.queue });
     const events: Array<{ event: string; payload: unknown }> = [];
     const s = bridge.openSession((event, payload) => events.push({ event, payload }));

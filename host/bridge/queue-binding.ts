@@ -1,6 +1,9 @@
 // Queue mode behind the optional QueuePort: the bridge sees a queue only while Settings hold a
 // Redis URL, and the queue module (BullMQ, ioredis) is loaded only then. Without a URL every
 // queue channel answers "Queue mode is not configured".
+//
+// The host core sits below queue/ (README: Layers), so it never imports it: the app on top
+// (electron/app.ts, host/web/serve.ts) passes the loader, queue/load-service.ts.
 
 import type { JobInfo } from '../../shared/ipc.js';
 import type { SettingsStore } from '../library/settings.js';
@@ -23,9 +26,10 @@ export interface QueueBinding {
   close(): Promise<void>;
 }
 
-const loadService = async (): Promise<QueueServiceLike> => new (await import('../../queue/service.js')).QueueService();
+/** Makes the queue service on first use; called at most once per binding. */
+export type QueueServiceLoader = () => Promise<QueueServiceLike>;
 
-export function queueBinding(settings: SettingsStore, load: () => Promise<QueueServiceLike> = loadService): QueueBinding {
+export function queueBinding(settings: SettingsStore, load: QueueServiceLoader): QueueBinding {
   let service: Promise<QueueServiceLike> | null = null;
   const get = async (): Promise<QueueServiceLike> => {
     service ??= load();

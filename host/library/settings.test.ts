@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Wire } from '../../shared/ipc.js';
 import { redisMissing, startTestRedis, type TestRedis } from '../../queue/test-redis.js';
+import { loadQueueService } from '../../queue/load-service.js';
 import { createBridge, type Bridge } from '../bridge/bridge.js';
 import { queueBinding } from '../bridge/queue-binding.js';
 import type { RunnerPort, Session } from '../bridge/types.js';
@@ -191,7 +192,7 @@ describe('queue mode with a password-protected Redis', () => {
   it.skipIf(noRedis)(`connects with the saved password while the window only sees it masked ${noRedis ?? ''}`, async () => {
     const connect = async () => {
       const settings = new SettingsStore(dataDir);
-      const binding = queueBinding(settings);
+      const binding = queueBinding(settings, loadQueueService);
       bridge.dispose();
       bridge = createBridge({ host: 'web', version: 't', platform: process.platform, library: new LibraryStore(dataDir), settings, runner: idle, queue: binding.queue });
       session = bridge.openSession(() => undefined);

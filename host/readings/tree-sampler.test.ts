@@ -2,7 +2,7 @@
 
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listTree, killTree } from '../runner/process-tree.js';
+import { listTree, killTree } from '../../pipeline/runtime/process-tree.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { processState } from '../../test-support/proc.js';
 import { TreeSampler, countThreads } from './tree-sampler.js';

@@ -20,7 +20,7 @@ export type {
   RunStageResult,
   Readings,
 } from './types.js';
-export { killTree, listTree, pauseTree, resumeTree, spawnGroup } from './process-tree.js';
+export { killTree, listTree, pauseTree, resumeTree, spawnGroup } from '../../pipeline/runtime/process-tree.js';
 export type { ThermalSource, ThermalReading, TreeSample } from '../readings/types.js';
 export { ExternalThermalSource, SysfsThermalSource, defaultThermalSource } from '../readings/thermal.js';
 export { TreeSampler } from '../readings/tree-sampler.js';

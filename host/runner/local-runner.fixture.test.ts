@@ -10,12 +10,12 @@ import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode as makeE
 import { commandName, descendants, processState, waitGone } from '../../test-support/proc.js';
 import { ExternalThermalSource } from '../readings/thermal.js';
 import { LocalRunner } from './local-runner.js';
-import { killTree, listTree, pauseTree, resumeTree, spawnGroup } from './process-tree.js';
+import { killTree, listTree, pauseTree, resumeTree, spawnGroup } from '../../pipeline/runtime/process-tree.js';
 import type { RunStageRequest } from './types.js';
+import { sleep, waitFor } from '../../test-support/waits.js';
 
 const FIXTURE = path.join(REPO_ROOT, 'host', 'runner', 'test-fixtures', 'ffmpeg-stage.mjs');
 const skip = missing(mediaPath('episode_gt.mp4'));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // Each temp episode is a 6 MB copy of the video: remove them when the file is done.
 const episodeRoots: string[] = [];
 function tempEpisode(name: string): string {
@@ -27,15 +27,6 @@ afterAll(() => {
   for (const root of episodeRoots.splice(0)) rmSync(root, { recursive: true, force: true });
 });
 
-async function waitFor<T>(fn: () => T | null | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 function req(dir: string, over: Partial<RunStageRequest> = {}): RunStageRequest {
   return { episodeId: 'f1f1f1f1f1f1f1f1', episodeDir: dir, outDir: path.join(dir, 'screentime'), stage: 'detect_track', profile: 'balanced', sessionId: 's', ...over };

@@ -15,6 +15,7 @@ import { commandName, descendants, isGone, processState, waitGone } from '../../
 import { defaultThermalSource, ExternalThermalSource } from '../readings/thermal.js';
 import { LocalRunner } from './local-runner.js';
 import type { RunStageRequest, RunnerEvent } from './types.js';
+import { sleep, waitFor } from '../../test-support/waits.js';
 
 // RUNNER_TEST_CLI lets a developer point these tests at another stage CLI while the pipeline is
 // being built; the default (and CI) is the real compiled CLI.
@@ -26,7 +27,6 @@ const RUNNER_JS = path.join(REPO_ROOT, 'dist', 'host', 'runner', 'local-runner.j
 const PARENT = path.join(REPO_ROOT, 'host', 'runner', 'test-fixtures', 'runner-parent.mjs');
 const ENV = { SCREENTIME_MODELS_DIR: MODELS_DIR };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // Each temp episode is a 6 MB copy of the video: remove them when the file is done.
 const episodeRoots: string[] = [];
 function tempEpisode(name: string): string {
@@ -65,15 +65,6 @@ function request(dir: string, over: Partial<RunStageRequest> = {}): RunStageRequ
   };
 }
 
-async function waitFor<T>(fn: () => T | null | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** Waits until the stage has an ffmpeg below it; returns every pid of the tree at that moment. */
 async function treeWithFfmpeg(runner: LocalRunner, timeoutMs = 60_000): Promise<{ root: number; pids: number[]; ffmpeg: number[] }> {

@@ -28,7 +28,7 @@ import {
   reniceTree,
   resumeTree,
   spawnGroup,
-} from './process-tree.js';
+} from '../../pipeline/runtime/process-tree.js';
 import { ThermalGuard } from './thermal-guard.js';
 import { appCpuBudget, type BudgetTicket, type CpuBudget } from './cpu-budget.js';
 import { budgetFreeLine, cancelledWaitingLine, waitingLine } from './wait-messages.js';

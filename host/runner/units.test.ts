@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { capThreads, stageArgs, threadEnv } from './local-runner.js';
 import { cleanLogLine, completedLine, describeFailure, failedLine, paramsLine } from './messages.js';
-import { parsePidPpid, parseProcStat, treeFromTable } from './process-tree.js';
+import { parsePidPpid, parseProcStat, treeFromTable } from '../../pipeline/runtime/process-tree.js';
 import { ThermalGuard } from './thermal-guard.js';
 import { EventThrottle } from './throttle.js';
 import { parsePsMThreads, parseThreadsFromStatus, sumNumberLines } from '../readings/tree-sampler.js';

@@ -14,12 +14,13 @@ import { createBridge, type Bridge } from '../bridge/bridge.js';
 import type { QueuePort, RunnerPort, Session } from '../bridge/types.js';
 import { LibraryStore } from '../library/store.js';
 import { queueBinding } from '../bridge/queue-binding.js';
+import { loadQueueService } from '../../queue/load-service.js';
 import { SettingsStore } from '../library/settings.js';
 import { resolveMedia } from '../library/media.js';
 import { LocalRunner } from '../runner/index.js';
 import { parseClientMessage, serverResponse, serverEvent } from './protocol.js';
 import { webCsp, securityHeaders } from './csp.js';
-import { contentTypeOf, staticFile } from './static.js';
+import { contentTypeOf, staticFile } from '../window-files/static.js';
 import { sendFile } from './send-file.js';
 
 export { staticFile };
@@ -108,7 +109,7 @@ export async function startWebHost(options: WebHostOptions = {}): Promise<WebHos
       env: options.runnerEnv ?? {},
     });
 
-  const binding = options.queue ? null : queueBinding(settings);
+  const binding = options.queue ? null : queueBinding(settings, loadQueueService);
   const sockets = new Map<string, { session: Session; ws: WebSocket }>();
   const bridge = createBridge({
     host: 'web',

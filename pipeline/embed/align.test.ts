@@ -92,7 +92,7 @@ describe('alignFace', () => {
   });
 
   it('template: eyes level, symmetric about the vertical centre line, mouth below nose below eyes', () => {
-    const [re, le, nose, rm, lm] = chipTemplate() as [Pt, Pt, Pt, Pt, Pt];
+    const [re, le, nose, rm] = chipTemplate() as [Pt, Pt, Pt, Pt, Pt];
     close(re[1], le[1]);
     // dlib's mean face has its midline at 0.49 of the box, so the eyes centre 1 px left of 75
     close(re[0] + le[0], 2 * 75, 2.5);

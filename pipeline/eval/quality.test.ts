@@ -83,7 +83,7 @@ describe('pipeline quality on real video', () => {
     const dir = episode('episode_gt.mp4');
     const r = await cli(['run', dir]);
     expect(r.exitCode, r.stderr).toBe(0);
-    const { st, ids, manifest } = expectSane(dir);
+    const { st, manifest } = expectSane(dir);
     const gt = JSON.parse(readFileSync(GT_JSON, 'utf8')) as GroundTruth;
     const score = scoreScreentime(st.identities, gt);
     const fe = manifest.stages.faces_embed?.stats ?? {};

@@ -104,7 +104,6 @@ export async function runOneStage(stage: StageName, o: StageRunOptions, io: RunI
   let outDir: string | null = null;
   let record: StageRecord | null = null;
   let recordClosed = false;
-  let video: VideoFacts | null = null;
   /** Writes how this run ended into its manifest record, once (success writes its own record). */
   const closeRecord = (status: 'cancelled' | 'failed', message: string) => {
     // A lost lock's record belongs to the run that took it over now.
@@ -158,7 +157,7 @@ export async function runOneStage(stage: StageName, o: StageRunOptions, io: RunI
     });
     cleanLeftovers(stage, ep.outDir, io);
     const manifest0 = readManifest(ep.outDir);
-    video = await videoFacts(ep.videoPath, manifest0, signal);
+    const video = await videoFacts(ep.videoPath, manifest0, signal);
 
     // Earlier stages must have usable outputs: a later stage on missing or stale inputs would
     // produce results that silently disagree with the rest.

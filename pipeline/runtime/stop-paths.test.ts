@@ -4,12 +4,14 @@
 // `*.tmp-*`, no lock, and a manifest record that is not `running`. Build first: npm run build:node.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode as makeEpisode } from '../../test-support/shared-data.js';
 import { descendants, isGone, waitGone } from '../../test-support/proc.js';
+import { sleep, waitFor } from '../../test-support/waits.js';
+import { afterStop, tempNames, type AfterStop } from '../../test-support/leftovers.js';
 
 const VIDEO = mediaPath('episode_gt.mp4');
 const YUNET = path.join(MODELS_DIR, 'yunet_n_dynamic.onnx');
@@ -21,7 +23,6 @@ const REPS = Number(process.env.STOP_TEST_REPS ?? 4);
 const GONE_WITHIN_MS = 3000;
 const STAGE_ARGS = ['stage', 'detect_track', '--models', MODELS_DIR, '--profile', 'low_power', '--threads', '1'];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const roots: string[] = [];
 function tempEpisode(): string {
   const dir = makeEpisode('episode_gt.mp4');
@@ -32,46 +33,9 @@ afterAll(() => {
   for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
 });
 
-async function waitFor<T>(fn: () => T | null | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
-/** Temp names (`*.tmp-<pid>`, `*.old-<pid>`) in the artifact folder and one level down. */
-function tempNames(outDir: string): string[] {
-  const found: string[] = [];
-  const visit = (d: string, depth: number) => {
-    if (!existsSync(d)) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (/\.(tmp|old)-\d+$/.test(e.name)) found.push(path.relative(outDir, path.join(d, e.name)));
-      else if (e.isDirectory() && depth > 0) visit(path.join(d, e.name), depth - 1);
-    }
-  };
-  visit(outDir, 1);
-  return found;
-}
 
-interface AfterStop {
-  temp: string[];
-  lock: boolean;
-  status: string | null;
-}
 
-function afterStop(episodeDir: string, stage = 'detect_track'): AfterStop {
-  const outDir = path.join(episodeDir, 'screentime');
-  let status: string | null = null;
-  try {
-    status = JSON.parse(readFileSync(path.join(outDir, 'manifest.json'), 'utf8')).stages[stage]?.status ?? null;
-  } catch {
-    /* no manifest */
-  }
-  return { temp: tempNames(outDir), lock: existsSync(path.join(outDir, 'locks', `${stage}.lock`)), status };
-}
 
 /** A stage process of our own, leading its group with piped stdio, as the desktop and the worker start it. */
 function startStage(episodeDir: string): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {

@@ -21,7 +21,7 @@ export const CLEANUP_BUDGET_MS = 400;
 
 /**
  * The least a parent should wait between its SIGTERM and SIGKILL so that SIGKILL never lands in
- * the middle of the clean-up. host/runner/process-tree.ts `killTree` uses it as its default grace.
+ * the middle of the clean-up. process-tree.ts `killTree` uses it as its default grace.
  */
 export const STOP_GRACE_MS = CANCEL_GRACE_MS + CLEANUP_BUDGET_MS;
 

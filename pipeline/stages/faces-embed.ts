@@ -123,9 +123,6 @@ export async function runFacesEmbed(ctx: StageContext, opts: FacesEmbedOptions =
   const protoIdxW = createJsonlWriter<PrototypeRow>(out(ARTIFACT_FILES.prototypesIndex));
   let committed = false;
   const stats = { faces: 0, tracks: 0, weak_tracks: 0, rejected_conf: 0, rejected_size: 0, rejected_pose: 0, rejected_edge: 0, rejected_blur: 0, samples: samples.length };
-  let embedMs = 0;
-  // CPU time of this process while embedding: on a shared machine wall time also counts waiting
-  let embedCpuMs = 0;
 
   try {
     embedder = await (opts.embedderFactory ?? defaultEmbedder)(ctx);
@@ -242,8 +239,9 @@ export async function runFacesEmbed(ctx: StageContext, opts: FacesEmbedOptions =
     await submit();
     await collect();
     const cd = process.cpuUsage(ce);
-    embedCpuMs = (cd.user + cd.system) / 1000;
-    embedMs = performance.now() - te;
+    // CPU time of this process while embedding: on a shared machine wall time also counts waiting
+    const embedCpuMs = (cd.user + cd.system) / 1000;
+    const embedMs = performance.now() - te;
 
     for (const p of plan) {
       const acc = sums.get(p.trackId);

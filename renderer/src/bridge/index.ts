@@ -42,7 +42,7 @@ export function createBridge(onConnectionChange: (s: ConnectionState) => void): 
   try {
     stored = sessionStorage.getItem(TOKEN_KEY);
   } catch {
-    stored = null;
+    /* storage blocked: the address has to carry the token */
   }
   const token = pageToken(window.location.search, stored);
   if (!token) throw new Error('This page was opened without its access token. Open the address the Screentime host printed, including “?token=…”.');

@@ -71,7 +71,7 @@ export function pathsFromDrop(dt: DropSource, pathForFile: (f: File) => string |
   try {
     list = dt.getData('text/uri-list');
   } catch {
-    list = '';
+    /* no readable URI list: nothing dropped */
   }
   return parseUriList(list);
 }

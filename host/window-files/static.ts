@@ -1,5 +1,6 @@
 // Serving the built window (dist/renderer) safely: shared by the browser host and Electron's
-// app:// protocol, so both map URLs to files the same way.
+// app:// protocol, so both map URLs to files the same way. In the host core, not in host/web:
+// electron/ and host/web/ are sibling layers on top and import only what is below them.
 
 import path from 'node:path';
 

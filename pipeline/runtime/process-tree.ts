@@ -4,11 +4,15 @@
 // Why a process group: killing only the direct child leaves its children running (measured
 // here: a SIGKILLed Node child left its ffmpeg alive). A group signal reaches every member at
 // once, even members already re-parented to PID 1 after the stage itself died.
+//
+// This is the parent's side of a stage (proc-tree.ts is the stage's own view of what it started).
+// It lives in the pipeline runtime, below both of its users: local mode (host/runner) and the
+// queue worker (queue/stage-process.ts), which must not depend on each other.
 
 import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
-import { STOP_GRACE_MS } from '../../pipeline/runtime/stop.js';
+import { STOP_GRACE_MS } from './stop.js';
 
 const IS_WIN = process.platform === 'win32';
 const IS_LINUX = process.platform === 'linux';

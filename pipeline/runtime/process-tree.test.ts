@@ -4,24 +4,25 @@
 // must hold no `*.tmp-*`, no lock and no `running` record. Build first: npm run build:node.
 
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { STOP_GRACE_MS } from '../../pipeline/runtime/stop.js';
+import { STOP_GRACE_MS } from './stop.js';
 import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode as makeEpisode } from '../../test-support/shared-data.js';
 import { descendants, waitGone } from '../../test-support/proc.js';
 import { DEFAULT_KILL_GRACE_MS, MAX_KILL_GRACE_MS, killTree, spawnGroup, termTargets } from './process-tree.js';
+import { waitFor } from '../../test-support/waits.js';
+import { afterStop, tempNames } from '../../test-support/leftovers.js';
 
 const VIDEO = mediaPath('episode_gt.mp4');
 const YUNET = path.join(MODELS_DIR, 'yunet_n_dynamic.onnx');
-const PROCESS_TREE_JS = path.join(REPO_ROOT, 'dist', 'host', 'runner', 'process-tree.js');
+const PROCESS_TREE_JS = path.join(REPO_ROOT, 'dist', 'pipeline', 'runtime', 'process-tree.js');
 const skip = missing(CLI_JS, VIDEO, YUNET);
 const REPS = Number(process.env.STOP_TEST_REPS ?? 4);
 /** The lifetime bound: a stopped tree is gone within ~3 s (wide margin, not a speed claim). */
 const GONE_WITHIN_MS = 3000;
 const STAGE_ARGS = ['stage', 'detect_track', '--models', MODELS_DIR, '--profile', 'low_power', '--threads', '1'];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const roots: string[] = [];
 function tempEpisode(): string {
   const dir = makeEpisode('episode_gt.mp4');
@@ -35,39 +36,8 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function waitFor<T>(fn: () => T | null | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
-function tempNames(outDir: string): string[] {
-  const found: string[] = [];
-  const visit = (d: string, depth: number) => {
-    if (!existsSync(d)) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (/\.(tmp|old)-\d+$/.test(e.name)) found.push(path.relative(outDir, path.join(d, e.name)));
-      else if (e.isDirectory() && depth > 0) visit(path.join(d, e.name), depth - 1);
-    }
-  };
-  visit(outDir, 1);
-  return found;
-}
 
-function leftBehind(episodeDir: string): { temp: string[]; lock: boolean; status: string | null } {
-  const outDir = path.join(episodeDir, 'screentime');
-  let status: string | null = null;
-  try {
-    status = JSON.parse(readFileSync(path.join(outDir, 'manifest.json'), 'utf8')).stages.detect_track?.status ?? null;
-  } catch {
-    /* no manifest */
-  }
-  return { temp: tempNames(outDir), lock: existsSync(path.join(outDir, 'locks', 'detect_track.lock')), status };
-}
 
 const measured: Record<string, number[]> = {};
 afterAll(() => {
@@ -115,7 +85,7 @@ describe.skipIf(skip)('stopping the real stage tree', () => {
         expect(res.forced).toBe(false);
         expect(res.survivors).toEqual([]);
         expect(await waitGone(tree, 500)).toEqual([]);
-        expect(leftBehind(dir)).toEqual({ temp: [], lock: false, status: 'cancelled' });
+        expect(afterStop(dir)).toEqual({ temp: [], lock: false, status: 'cancelled' });
       } finally {
         vi.restoreAllMocks();
         try {
@@ -153,7 +123,7 @@ describe.skipIf(skip)('stopping the real stage tree', () => {
         host.kill('SIGKILL');
         expect(await waitGone(tree, GONE_WITHIN_MS)).toEqual([]);
         (measured.hostKilled ??= []).push(Date.now() - t0);
-        expect(leftBehind(dir)).toEqual({ temp: [], lock: false, status: 'cancelled' });
+        expect(afterStop(dir)).toEqual({ temp: [], lock: false, status: 'cancelled' });
       } finally {
         host.kill('SIGKILL');
         if (pid) {
