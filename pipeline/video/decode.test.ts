@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { analysisSize, ffmpegArgs, FrameDecoder, TINY_H, TINY_W } from './decode.js';
+import { analysisSize, ffmpegArgs, FrameDecoder, syncOptionFromHelp, TINY_H, TINY_W } from './decode.js';
 import { CutDetector } from './cuts.js';
 import { mediaPath, missing, REPO_ROOT } from '../../test-support/shared-data.js';
 import { processState, waitGone } from '../../test-support/proc.js';
@@ -28,6 +28,18 @@ describe('decode helpers', () => {
     expect(a.filter((x) => x === 'passthrough')).toHaveLength(2);
     expect(a).toContain('/v/x y.mp4'); // one argument, no shell quoting
     expect(a).toContain('pipe:3');
+  });
+
+  it('spells the pass-through option the way the ffmpeg in use knows it', () => {
+    // Excerpts of `ffmpeg -h long`: 4.x (the shipped build) and 5.1 (Debian 12).
+    const old = '-vsync              video sync method\n-frame_drop_threshold  frame drop threshold\n';
+    const current = '-vsync              set video sync method globally; deprecated, use -fps_mode\n' +
+      '-fps_mode           set framerate mode for matching video streams; overrides vsync\n';
+    expect(syncOptionFromHelp(old)).toBe('-vsync');
+    expect(syncOptionFromHelp(current)).toBe('-fps_mode');
+    const a = ffmpegArgs({ videoPath: 'v.mp4', width: 64, height: 36, stride: 1, decoderThreads: 1 }, '-vsync');
+    expect(a.filter((x) => x === '-vsync')).toHaveLength(2);
+    expect(a).not.toContain('-fps_mode');
   });
 });
 

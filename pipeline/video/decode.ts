@@ -5,9 +5,10 @@
 //     scaled or piped) as raw bgr24 at the analysis size, for the face detector;
 //   - pipe 3: EVERY frame as a tiny gray thumbnail (32x18, averaged), for frame-precise cut
 //     detection at a cost of ~1 % of the decode.
-// Frame indices are true source indices: `-fps_mode passthrough` stops ffmpeg from duplicating or
-// dropping frames, so the k-th analysis frame is source frame k*stride and the n-th tiny frame is
-// source frame n. Timestamps are `frame_idx / fps`, i.e. seconds from the first decoded frame.
+// Frame indices are true source indices: `-fps_mode passthrough` (`-vsync passthrough` before
+// ffmpeg 5.1) stops ffmpeg from duplicating or dropping frames, so the k-th analysis frame is source
+// frame k*stride and the n-th tiny frame is source frame n. Timestamps are `frame_idx / fps`, i.e.
+// seconds from the first decoded frame.
 //
 // Thread cap: ffmpeg gets `decoderThreads` decoder threads and `-filter_threads 1`; the caller
 // runs inference on one more thread. With a cap of 1 the caller calls hold()/release() around its
@@ -50,8 +51,37 @@ export function analysisSize(srcW: number, srcH: number, targetWidth: number): {
   return { width: w, height: h };
 }
 
+/**
+ * The option that passes frames through untouched. ffmpeg 5.1 added the per-output `-fps_mode` and
+ * deprecated the global `-vsync` (kept only while FFMPEG_OPT_VSYNC is set); the ffmpeg shipped in
+ * the app is older and knows only `-vsync`. Both mean the same for our two outputs.
+ */
+export type SyncOption = '-fps_mode' | '-vsync';
+
+/** Which sync option an ffmpeg knows, from its `-h long` text. */
+export function syncOptionFromHelp(help: string): SyncOption {
+  return /^\s*-fps_mode\b/m.test(help) ? '-fps_mode' : '-vsync';
+}
+
+const syncOptions = new Map<string, Promise<SyncOption>>();
+
+/** Asks an ffmpeg binary once per process which sync option it knows. */
+export function syncOptionOf(ffmpeg: string): Promise<SyncOption> {
+  let known = syncOptions.get(ffmpeg);
+  if (!known) {
+    known = execa(ffmpeg, ['-hide_banner', '-h', 'long'], { reject: false, stdin: 'ignore', timeout: 10_000, all: true })
+      // A binary that cannot answer gets the current spelling; the decode then reports the real error.
+      .then((r) => (r.exitCode === 0 ? syncOptionFromHelp(String(r.all)) : '-fps_mode'), () => '-fps_mode' as const);
+    syncOptions.set(ffmpeg, known);
+  }
+  return known;
+}
+
 /** ffmpeg arguments (an array, never a shell string). Exported for tests. */
-export function ffmpegArgs(o: Pick<DecodeOptions, 'videoPath' | 'width' | 'height' | 'stride' | 'decoderThreads'>): string[] {
+export function ffmpegArgs(
+  o: Pick<DecodeOptions, 'videoPath' | 'width' | 'height' | 'stride' | 'decoderThreads'>,
+  sync: SyncOption = '-fps_mode',
+): string[] {
   const stride = Math.max(1, Math.floor(o.stride));
   const select = stride > 1 ? `select='not(mod(n\\,${stride}))',` : '';
   const graph =
@@ -74,10 +104,10 @@ export function ffmpegArgs(o: Pick<DecodeOptions, 'videoPath' | 'width' | 'heigh
     '-filter_threads', '1',
     '-filter_complex_threads', '1',
     '-filter_complex', graph,
-    '-map', '[big]', '-fps_mode', 'passthrough', '-f', 'rawvideo', 'pipe:1',
+    '-map', '[big]', sync, 'passthrough', '-f', 'rawvideo', 'pipe:1',
     // flush_packets: the tiny frames must not sit in ffmpeg's 32 KB output buffer, the tracker
     // waits for them to learn where cuts are.
-    '-map', '[tiny]', '-fps_mode', 'passthrough', '-flush_packets', '1', '-f', 'rawvideo', 'pipe:3',
+    '-map', '[tiny]', sync, 'passthrough', '-flush_packets', '1', '-f', 'rawvideo', 'pipe:3',
   ];
 }
 
@@ -148,7 +178,9 @@ export class FrameDecoder {
     const { videoPath, width, height, signal } = this.o;
     const name = path.basename(videoPath);
     if (signal?.aborted) throw cancelled(signal);
-    const cmd = spawnCommand(ffmpegArgs(this.o));
+    const sync = await syncOptionOf(ffmpegPath());
+    if (signal?.aborted) throw cancelled(signal);
+    const cmd = spawnCommand(ffmpegArgs(this.o, sync));
     const proc = execa(cmd.file, cmd.args, {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       buffer: false,

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../shared/stages.js';
 import { mediaPath, missing } from '../../test-support/shared-data.js';
 import { StageError } from '../runtime/stage.js';
+import { ffmpegPath } from './ffmpeg-path.js';
 import { parseProbeJson, parseRate, probeVideo } from './probe.js';
 
 describe('parseRate', () => {
@@ -98,7 +99,7 @@ describe('probeVideo (real ffprobe)', () => {
     copyFileSync(gt, src);
     const { execa } = await import('execa');
     const audio = path.join(d, 'audio.m4a');
-    await execa('ffmpeg', ['-v', 'error', '-i', src, '-vn', '-c:a', 'copy', '-t', '1', audio]);
+    await execa(ffmpegPath(), ['-v', 'error', '-i', src, '-vn', '-c:a', 'copy', '-t', '1', audio]);
     const e = await stageErrorOf(probeVideo(audio));
     expect(e.exitCode).toBe(EXIT.BAD_INPUT);
     expect(e.message).toMatch(/no video stream/);
