@@ -90,6 +90,8 @@ export async function startApp(options: AppOptions = {}): Promise<AppHandle | nu
     thermal = new ExternalThermalSource('electron');
     feedThermal(powerMonitor, thermal, process.platform);
   }
+  // The models carried by a packaged app; the setup check sees the same environment as the stages.
+  const stageEnv: Record<string, string> = paths.models && existsSync(paths.models) ? { SCREENTIME_MODELS_DIR: paths.models } : {};
   const runner: RunnerPort =
     options.runner ??
     new LocalRunner({
@@ -98,7 +100,7 @@ export async function startApp(options: AppOptions = {}): Promise<AppHandle | nu
       node: { command: process.execPath, argsPrefix: [], env: { ELECTRON_RUN_AS_NODE: '1' } },
       thermal,
       thermalLimitC: () => settings.get().thermalLimitC,
-      env: paths.models && existsSync(paths.models) ? { SCREENTIME_MODELS_DIR: paths.models } : {},
+      env: stageEnv,
     });
 
   const binding = options.queue ? null : queueBinding(settings, loadQueueService);
@@ -111,6 +113,7 @@ export async function startApp(options: AppOptions = {}): Promise<AppHandle | nu
     library,
     settings,
     runner,
+    stageEnv,
     queue: options.queue ?? binding!.queue,
     pickPaths: async (session) => {
       const win = windowFor(session.id);

@@ -16,7 +16,7 @@ import type {
 } from '../shared/ipc.js';
 
 const REQUESTS = [
-  'app:info', 'library:list', 'library:add', 'library:pick', 'library:remove', 'episode:get',
+  'app:info', 'app:check', 'library:list', 'library:add', 'library:pick', 'library:remove', 'episode:get',
   'stage:run', 'stage:cancel', 'results:get', 'results:edit', 'results:export',
   'settings:get', 'settings:set', 'queue:status', 'queue:submit', 'queue:list', 'queue:cancel', 'queue:resubmit',
 ] as const;

@@ -19,6 +19,7 @@ export const EditSchema = z.discriminatedUnion('kind', [
 
 export const requestSchemas = {
   'app:info': z.void(),
+  'app:check': z.void(),
   'library:list': z.void(),
   'library:add': z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(200) }).strict(),
   'library:pick': z.void(),

@@ -158,11 +158,65 @@ export interface AppInfo {
   canPickFolder: boolean;
 }
 
+/**
+ * The state of one thing the pipeline needs. `will_download`: a model not on this computer yet
+ * that the first stage needing it downloads (so the first run needs the network); the rest as
+ * named. Anything but `ok` comes with a `problem` and a `fix` in words.
+ */
+export type SetupState = 'ok' | 'will_download' | 'missing' | 'wrong_checksum' | 'failed';
+
+/** ffmpeg or ffprobe as a stage would run it (pipeline/video/ffmpeg-path.ts). */
+export interface ToolCheck {
+  tool: 'ffmpeg' | 'ffprobe';
+  /** `env`: SCREENTIME_FFMPEG / SCREENTIME_FFPROBE; `bundled`: the build the app carries; `path`: found on PATH. */
+  source: 'env' | 'bundled' | 'path' | 'missing';
+  /** The file that runs (a PATH name resolved to its file), null when none was found. */
+  path: string | null;
+  /** First line of `<tool> -version`, null when it did not run. */
+  version: string | null;
+  state: 'ok' | 'missing' | 'failed';
+  problem: string | null;
+  fix: string | null;
+}
+
+/** One model file a stage loads (pipeline/models/registry.ts). */
+export interface ModelCheck {
+  file: string;
+  description: string;
+  /** The stage that loads it. */
+  stage: StageName;
+  /** `folder`: searched in the models folders (and downloadable); `bundled`: ships inside the app. */
+  kind: 'folder' | 'bundled';
+  /** Folders searched, in order; the first that holds the file decides. */
+  lookedIn: string[];
+  /** The file a stage would load, null when absent. */
+  path: string | null;
+  present: boolean;
+  /** Its sha256 equals the pinned one. */
+  verified: boolean;
+  /** Absent, and the first stage that needs it would download it (into `downloadDir`). */
+  downloadsOnFirstUse: boolean;
+  downloadDir: string | null;
+  state: SetupState;
+  problem: string | null;
+  fix: string | null;
+}
+
+/** `app:check`: what the pipeline needs on this computer, checked without downloading anything. */
+export interface SetupCheck {
+  /** Every row is `ok`. */
+  ok: boolean;
+  tools: ToolCheck[];
+  models: ModelCheck[];
+}
+
 type Req<C extends keyof typeof requestSchemas> = z.infer<(typeof requestSchemas)[C]>;
 
 /** channel -> [request, response] */
 export interface RequestMap {
   'app:info': [Req<'app:info'>, AppInfo];
+  /** ffmpeg, ffprobe and the models: found where, which version, checksum verified. */
+  'app:check': [Req<'app:check'>, SetupCheck];
   'library:list': [Req<'library:list'>, EpisodeSummary[]];
   'library:add': [Req<'library:add'>, AddEpisodesResult];
   'library:pick': [Req<'library:pick'>, AddEpisodesResult];
@@ -211,7 +265,7 @@ export type EventChannel = keyof EventMap;
 export type EventOf<E extends EventChannel> = EventMap[E];
 
 export const REQUEST_CHANNELS = [
-  'app:info', 'library:list', 'library:add', 'library:pick', 'library:remove', 'episode:get',
+  'app:info', 'app:check', 'library:list', 'library:add', 'library:pick', 'library:remove', 'episode:get',
   'stage:run', 'stage:cancel', 'results:get', 'results:edit', 'results:export',
   'settings:get', 'settings:set', 'queue:status', 'queue:submit', 'queue:list', 'queue:cancel', 'queue:resubmit',
 ] as const satisfies readonly RequestChannel[];

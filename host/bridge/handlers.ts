@@ -6,6 +6,7 @@ import type { AddEpisodesResult, JobInfo, QueueStatus, RequestChannel, RequestOf
 import { applyEdit } from '../../pipeline/review/edits.js';
 import { episodeDetail, exportContent, listEpisodes, readResults, summarize } from '../library/episodes.js';
 import type { LibraryEntry } from '../library/store.js';
+import { checkSetup } from '../library/setup-check.js';
 import type { BridgeContext, QueuePort, Session } from './types.js';
 
 export type Handler<C extends RequestChannel> = (ctx: BridgeContext, session: Session, request: RequestOf<C>) => Promise<ResponseOf<C>>;
@@ -40,6 +41,8 @@ function entry(ctx: BridgeContext, episodeId: string): LibraryEntry {
 
 export const handlers: Handlers = {
   'app:info': async (ctx) => ({ host: ctx.host, version: ctx.version, platform: ctx.platform, canPickFolder: !!ctx.pickPaths }),
+
+  'app:check': async (ctx) => checkSetup({ env: { ...process.env, ...ctx.stageEnv } }),
 
   'library:list': async (ctx) => listEpisodes(ctx.library, ctx.runner.active()),
 

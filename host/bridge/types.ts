@@ -65,6 +65,11 @@ export interface BridgeContext {
   pickPaths?: (session: Session) => Promise<string[] | null>;
   /** Electron: a save dialog that writes `content` and returns the chosen path (null = cancelled). */
   saveExport?: (session: Session, fileName: string, content: string) => Promise<string | null>;
+  /**
+   * The extra environment the runner gives every stage (e.g. SCREENTIME_MODELS_DIR): the setup
+   * check (app:check) resolves ffmpeg and the models with it, so it reports what stages will find.
+   */
+  stageEnv?: Record<string, string>;
   /** Every open session, for events that concern all windows (library:changed, queue:job). */
   sessions: () => Iterable<Session>;
 }

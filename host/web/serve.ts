@@ -118,6 +118,7 @@ export async function startWebHost(options: WebHostOptions = {}): Promise<WebHos
     library,
     settings,
     runner,
+    stageEnv: options.runnerEnv ?? {},
     queue: options.queue ?? binding!.queue,
   });
 

@@ -138,15 +138,21 @@ export function missingModelMessage(file: string, dirs: string[]): string {
  */
 export async function resolveModel(file: string, o: SearchOptions = {}): Promise<string> {
   const spec = modelSpec(file);
+  const { path: found, dirs } = locateModel(file, o);
+  if (!found) throw new ModelNotFoundError(file, missingModelMessage(file, dirs));
+  await verifyModelFile(found, spec);
+  return found;
+}
+
+/**
+ * The copy of a model a stage would load, without checking it: the file in the first search
+ * folder that has it (null when none does), and every folder searched. The setup check reports
+ * from this too, so it describes exactly the file a stage would pick.
+ */
+export function locateModel(file: string, o: SearchOptions = {}): { path: string | null; dirs: string[] } {
   const dirs = modelSearchDirs(o);
-  for (const d of dirs) {
-    const p = path.join(d, file);
-    if (existsSync(p)) {
-      await verifyModelFile(p, spec);
-      return p;
-    }
-  }
-  throw new ModelNotFoundError(file, missingModelMessage(file, dirs));
+  const dir = dirs.find((d) => existsSync(path.join(d, file)));
+  return { path: dir ? path.join(dir, file) : null, dirs };
 }
 
 /** A model that is in none of the search folders (as opposed to one that is there but corrupt). */

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ffmpegPath, ffprobePath, packagedResources, platformPackage, resolveTool, type Machine } from './ffmpeg-path.js';
+import { ffmpegPath, ffprobePath, locateTool, packagedResources, platformPackage, resolveTool, type Machine } from './ffmpeg-path.js';
 import { probeVideo } from './probe.js';
 import { FrameDecoder } from './decode.js';
 import { mediaPath, missing } from '../../test-support/shared-data.js';
@@ -46,6 +46,16 @@ describe('which ffmpeg / ffprobe runs', () => {
     expect(resolveTool('ffmpeg', machine({ packages, runnable: [npmFfmpeg] }))).toBe(npmFfmpeg);
     expect(resolveTool('ffmpeg', machine({}))).toBe('ffmpeg');
     expect(resolveTool('ffmpeg', machine({ platform: 'win32' }))).toBe('ffmpeg.exe');
+  });
+
+  it('says where the file came from (the setup check shows it)', () => {
+    const packages = ['@ffmpeg-installer/linux-x64', '@ffprobe-installer/linux-x64'];
+    const runnable = [npmFfmpeg, '/opt/ff/ffprobe'];
+    expect(locateTool('ffmpeg', machine({ env: { SCREENTIME_FFMPEG: 'ffmpeg' }, packages, runnable }))).toEqual({ file: 'ffmpeg', source: 'env' });
+    // An ffprobe found beside an explicit ffmpeg counts as chosen by the environment too.
+    expect(locateTool('ffprobe', machine({ env: { SCREENTIME_FFMPEG: '/opt/ff/ffmpeg' }, packages, runnable }))).toEqual({ file: '/opt/ff/ffprobe', source: 'env' });
+    expect(locateTool('ffmpeg', machine({ packages, runnable }))).toEqual({ file: npmFfmpeg, source: 'bundled' });
+    expect(locateTool('ffmpeg', machine({ packages }))).toEqual({ file: 'ffmpeg', source: 'path' });
   });
 
   it('runs the packaged app its own copy in <resources>/bin', () => {

@@ -94,9 +94,21 @@ function explicitPath(tool: Tool, m: Machine): string | null {
   return tool === 'ffprobe' ? besideExplicitFfmpeg(m) : null;
 }
 
+/** Where the file to run came from: the environment, the build shipped with the app, or PATH. */
+export type ToolSource = 'env' | 'bundled' | 'path';
+
+/** The file to run for a tool and where it came from; for `path` the file is the bare name. */
+export function locateTool(tool: Tool, m: Machine): { file: string; source: ToolSource } {
+  const explicit = explicitPath(tool, m);
+  if (explicit) return { file: explicit, source: 'env' };
+  const shipped = shippedPath(tool, m);
+  if (shipped) return { file: shipped, source: 'bundled' };
+  return { file: exeName(tool, m.platform), source: 'path' };
+}
+
 /** The file to run for a tool: explicit, else shipped, else the bare name for a PATH lookup. */
 export function resolveTool(tool: Tool, m: Machine): string {
-  return explicitPath(tool, m) ?? shippedPath(tool, m) ?? exeName(tool, m.platform);
+  return locateTool(tool, m).file;
 }
 
 const require = createRequire(import.meta.url);
@@ -111,7 +123,7 @@ function resolvePackage(installer: string, pkg: string): string | null {
   }
 }
 
-function isExecutable(file: string): boolean {
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;
@@ -120,7 +132,8 @@ function isExecutable(file: string): boolean {
   }
 }
 
-function thisMachine(): Machine {
+/** This process's machine, for callers that resolve tools with another environment. */
+export function thisMachine(): Machine {
   return {
     env: process.env,
     platform: process.platform,

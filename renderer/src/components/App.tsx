@@ -8,6 +8,7 @@ import { EpisodeView } from './EpisodeView.js';
 import { OpenPathDialog } from './OpenPathDialog.js';
 import { Toasts } from './Toasts.js';
 import { SettingsDialog } from './SettingsDialog.js';
+import { SetupDialog } from './SetupDialog.js';
 
 /** True when the key press belongs to a text field, so single-key shortcuts must not fire. */
 function typing(target: EventTarget | null): boolean {
@@ -39,6 +40,7 @@ export function App() {
   const settings = useApp((s) => s.settings);
   const openDialog = useApp((s) => s.openDialog);
   const settingsOpen = useApp((s) => s.settingsOpen);
+  const setupOpen = useApp((s) => s.setupOpen);
   const appInfo = useApp((s) => s.appInfo);
   const [dragging, setDragging] = useState(false);
   const depth = useRef(0);
@@ -98,7 +100,7 @@ export function App() {
         void s.pickFolder();
         return;
       }
-      if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target) || s.openDialog || s.settingsOpen) return;
+      if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target) || s.openDialog || s.settingsOpen || s.setupOpen) return;
       if (e.key === 'r' || e.key === 'R') {
         const id = s.selectedId;
         const ep = s.episodes.find((x) => x.episodeId === id);
@@ -171,6 +173,7 @@ export function App() {
       ) : null}
       {openDialog ? <OpenPathDialog /> : null}
       {settingsOpen ? <SettingsDialog /> : null}
+      {setupOpen ? <SetupDialog /> : null}
       <Toasts />
     </div>
   );

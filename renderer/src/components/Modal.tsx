@@ -4,8 +4,15 @@
 
 import type { KeyboardEvent, ReactNode } from 'react';
 
-export function Modal(props: { titleId: string; onClose: () => void; onKey?: (e: KeyboardEvent<HTMLDivElement>) => void; children: ReactNode }) {
-  const { titleId, onClose, onKey, children } = props;
+export function Modal(props: {
+  titleId: string;
+  onClose: () => void;
+  onKey?: (e: KeyboardEvent<HTMLDivElement>) => void;
+  /** Room for paths and version lines (the setup check). */
+  wide?: boolean;
+  children: ReactNode;
+}) {
+  const { titleId, onClose, onKey, wide = false, children } = props;
   return (
     <div
       className="modal-backdrop"
@@ -14,7 +21,7 @@ export function Modal(props: { titleId: string; onClose: () => void; onKey?: (e:
       }}
     >
       <div
-        className="modal"
+        className={wide ? 'modal modal-wide' : 'modal'}
         role="dialog"
         aria-modal="true"
         aria-labelledby={titleId}

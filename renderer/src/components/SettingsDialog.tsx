@@ -2,11 +2,13 @@ import { Modal } from './Modal.js';
 import { useEffect, useRef, useState } from 'react';
 import { useApp } from '../store/app-store.js';
 import { queueAvailability } from '../store/reducers.js';
+import { setupSummary } from '../lib/setup.js';
 
 /** Queue connection, thermal limit and theme; saved by the host (settings:set). */
 export function SettingsDialog() {
   const settings = useApp((s) => s.settings);
   const queueStatus = useApp((s) => s.queueStatus);
+  const setup = useApp((s) => s.setup);
   const [redisUrl, setRedisUrl] = useState(settings?.redisUrl ?? '');
   const [limit, setLimit] = useState(settings?.thermalLimitC != null ? String(settings.thermalLimitC) : '');
   const [busy, setBusy] = useState(false);
@@ -19,6 +21,14 @@ export function SettingsDialog() {
   useEffect(() => {
     first.current?.focus();
   }, []);
+
+  // Settings closes so the Setup dialog is not stacked on it; the check runs again for a fresh view.
+  const openSetup = () => {
+    const app = useApp.getState();
+    app.setSettingsOpen(false);
+    app.setSetupOpen(true);
+    void app.checkSetup();
+  };
 
   const save = async () => {
     if (!limitValid || busy) return;
@@ -73,6 +83,15 @@ export function SettingsDialog() {
           {limitValid ? 'Local runs pause while the CPU is this hot. Empty: pause only when the system reports serious heat.' : 'Enter a temperature between 40 and 110 °C.'}
         </span>
       </label>
+      <div className="field">
+        <span className="field-label">Setup</span>
+        <div className="field-row">
+          <span className="field-help">{setupSummary(setup)}</span>
+          <button type="button" className="btn btn-small" onClick={openSetup}>
+            Setup check…
+          </button>
+        </div>
+      </div>
       <div className="modal-actions">
         <button type="button" className="btn" onClick={close}>
           Cancel

@@ -14,6 +14,7 @@ import type {
   RunStageResult,
   ScreentimeBridge,
   Settings,
+  SetupCheck,
 } from '../../../shared/ipc.js';
 import { DEFAULT_PROFILE, STAGES, type Profile, type StageName } from '../../../shared/stages.js';
 import type { ConnectionState } from '../bridge/ws-bridge.js';
@@ -68,6 +69,10 @@ export interface AppState {
   tab: 'pipeline' | 'results';
   openDialog: boolean;
   settingsOpen: boolean;
+  /** The last setup check (app:check), null until it answered. */
+  setup: SetupCheck | null;
+  setupChecking: boolean;
+  setupOpen: boolean;
 
   init(bridge: ScreentimeBridge): Promise<void>;
   setFatal(message: string): void;
@@ -98,6 +103,8 @@ export interface AppState {
   setTheme(theme: Settings['theme']): Promise<void>;
   setSettingsOpen(open: boolean): void;
   saveSettings(patch: { redisUrl?: string | null; thermalLimitC?: number | null }): Promise<boolean>;
+  checkSetup(): Promise<SetupCheck | null>;
+  setSetupOpen(open: boolean): void;
 }
 
 let toastSeq = 1;
@@ -135,6 +142,9 @@ export const useApp = create<AppState>()((set, get) => {
     tab: 'pipeline',
     openDialog: false,
     settingsOpen: false,
+    setup: null,
+    setupChecking: false,
+    setupOpen: false,
 
     async init(b) {
       set({ bridge: b });
@@ -169,6 +179,13 @@ export const useApp = create<AppState>()((set, get) => {
         set({ fatal: `Could not load the library: ${message(e)}` });
         return;
       }
+      // First start (or anything broken since): show what the pipeline still lacks before the
+      // user's first run fails on it.
+      void get()
+        .checkSetup()
+        .then((c) => {
+          if (c && !c.ok) set({ setupOpen: true });
+        });
       await get().refreshQueueStatus();
       // Queue jobs outlive the window: come back in queue mode if that is how it was left.
       if (recalledMode() === 'queue' && queueAvailability(get().queueStatus).enabled) set({ mode: 'queue' });
@@ -422,6 +439,21 @@ export const useApp = create<AppState>()((set, get) => {
     },
 
     setSettingsOpen: (open) => set({ settingsOpen: open }),
+
+    async checkSetup() {
+      set({ setupChecking: true });
+      try {
+        const setup = await bridge().invoke('app:check', undefined);
+        set({ setup });
+        return setup;
+      } catch (e) {
+        get().toast({ kind: 'error', title: 'Could not check the setup', detail: message(e) });
+        return null;
+      } finally {
+        set({ setupChecking: false });
+      }
+    },
+    setSetupOpen: (open) => set({ setupOpen: open }),
 
     async saveSettings(patch) {
       try {
