@@ -5,11 +5,10 @@
 // `running` record. Build first: npm run build:node.
 
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { StageEvent } from '../shared/progress.js';
-import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode as makeEpisode } from '../test-support/shared-data.js';
+import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, episodeFolders } from '../test-support/shared-data.js';
 import { descendants, waitGone } from '../test-support/proc.js';
 import { groupAlive, startStage } from './stage-process.js';
 import { waitFor } from '../test-support/waits.js';
@@ -25,21 +24,12 @@ const WORKER_KILL_GRACE_MS = 1500;
 /** The lifetime bound: a stopped tree is gone within ~3 s (wide margin, not a speed claim). */
 const GONE_WITHIN_MS = 3000;
 
-const roots: string[] = [];
-function tempEpisode(): string {
-  const dir = makeEpisode('episode_gt.mp4');
-  roots.push(path.dirname(dir));
-  return dir;
-}
-afterAll(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
+const episodes = episodeFolders();
+const tempEpisode = () => episodes.make('episode_gt.mp4');
+afterAll(() => episodes.removeAll());
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-
-
 
 const measured: Record<string, number[]> = {};
 afterAll(() => {

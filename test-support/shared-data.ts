@@ -1,7 +1,7 @@
 // Where tests find the models and media that live beside the checkout (never in git).
 // A test that needs a missing file must SKIP with a message that names it, never pass.
 
-import { existsSync, mkdtempSync, copyFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,4 +31,19 @@ export function tempEpisode(mediaName: string, folderName = 'episode'): string {
   mkdirSync(dir, { recursive: true });
   copyFileSync(mediaPath(mediaName), path.join(dir, path.basename(mediaName)));
   return dir;
+}
+
+/** Temp episode folders one test file makes; `removeAll()` (in afterAll) deletes them together. */
+export function episodeFolders(): { make(mediaName: string): string; removeAll(): void } {
+  const roots: string[] = [];
+  return {
+    make(mediaName) {
+      const dir = tempEpisode(mediaName);
+      roots.push(path.dirname(dir));
+      return dir;
+    },
+    removeAll() {
+      for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+    },
+  };
 }

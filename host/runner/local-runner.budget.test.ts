@@ -19,7 +19,6 @@ const YUNET = path.join(MODELS_DIR, 'yunet_n_dynamic.onnx');
 const skip = missing(CLI, VIDEO, YUNET);
 const ENV = { SCREENTIME_MODELS_DIR: MODELS_DIR };
 
-
 const episodeRoots: string[] = [];
 function tempEpisode(): string {
   const dir = makeEpisode('episode_gt.mp4');
@@ -43,7 +42,6 @@ function request(dir: string, over: Partial<RunStageRequest> = {}): RunStageRequ
     ...over,
   };
 }
-
 
 /** Live stage processes below this test process, from /proc (independent of the runner's books). */
 function stageProcesses(): number[] {

@@ -27,7 +27,6 @@ afterAll(() => {
   for (const root of episodeRoots.splice(0)) rmSync(root, { recursive: true, force: true });
 });
 
-
 function req(dir: string, over: Partial<RunStageRequest> = {}): RunStageRequest {
   return { episodeId: 'f1f1f1f1f1f1f1f1', episodeDir: dir, outDir: path.join(dir, 'screentime'), stage: 'detect_track', profile: 'balanced', sessionId: 's', ...over };
 }

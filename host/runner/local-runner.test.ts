@@ -65,7 +65,6 @@ function request(dir: string, over: Partial<RunStageRequest> = {}): RunStageRequ
   };
 }
 
-
 /** Waits until the stage has an ffmpeg below it; returns every pid of the tree at that moment. */
 async function treeWithFfmpeg(runner: LocalRunner, timeoutMs = 60_000): Promise<{ root: number; pids: number[]; ffmpeg: number[] }> {
   const root = await waitFor(() => runner.active()[0]?.pid, 10_000, 'stage pid');

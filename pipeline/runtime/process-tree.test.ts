@@ -4,11 +4,10 @@
 // must hold no `*.tmp-*`, no lock and no `running` record. Build first: npm run build:node.
 
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { STOP_GRACE_MS } from './stop.js';
-import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode as makeEpisode } from '../../test-support/shared-data.js';
+import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, episodeFolders } from '../../test-support/shared-data.js';
 import { descendants, waitGone } from '../../test-support/proc.js';
 import { DEFAULT_KILL_GRACE_MS, MAX_KILL_GRACE_MS, killTree, spawnGroup, termTargets } from './process-tree.js';
 import { waitFor } from '../../test-support/waits.js';
@@ -23,21 +22,12 @@ const REPS = Number(process.env.STOP_TEST_REPS ?? 4);
 const GONE_WITHIN_MS = 3000;
 const STAGE_ARGS = ['stage', 'detect_track', '--models', MODELS_DIR, '--profile', 'low_power', '--threads', '1'];
 
-const roots: string[] = [];
-function tempEpisode(): string {
-  const dir = makeEpisode('episode_gt.mp4');
-  roots.push(path.dirname(dir));
-  return dir;
-}
-afterAll(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
+const episodes = episodeFolders();
+const tempEpisode = () => episodes.make('episode_gt.mp4');
+afterAll(() => episodes.removeAll());
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-
-
 
 const measured: Record<string, number[]> = {};
 afterAll(() => {

@@ -4,11 +4,11 @@
 // `*.tmp-*`, no lock, and a manifest record that is not `running`. Build first: npm run build:node.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode as makeEpisode } from '../../test-support/shared-data.js';
+import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, episodeFolders } from '../../test-support/shared-data.js';
 import { descendants, isGone, waitGone } from '../../test-support/proc.js';
 import { sleep, waitFor } from '../../test-support/waits.js';
 import { afterStop, tempNames, type AfterStop } from '../../test-support/leftovers.js';
@@ -23,19 +23,9 @@ const REPS = Number(process.env.STOP_TEST_REPS ?? 4);
 const GONE_WITHIN_MS = 3000;
 const STAGE_ARGS = ['stage', 'detect_track', '--models', MODELS_DIR, '--profile', 'low_power', '--threads', '1'];
 
-const roots: string[] = [];
-function tempEpisode(): string {
-  const dir = makeEpisode('episode_gt.mp4');
-  roots.push(path.dirname(dir));
-  return dir;
-}
-afterAll(() => {
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
-});
-
-
-
-
+const episodes = episodeFolders();
+const tempEpisode = () => episodes.make('episode_gt.mp4');
+afterAll(() => episodes.removeAll());
 
 /** A stage process of our own, leading its group with piped stdio, as the desktop and the worker start it. */
 function startStage(episodeDir: string): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
