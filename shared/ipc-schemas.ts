@@ -40,6 +40,10 @@ export const requestSchemas = {
   'results:get': z.object({ episodeId }).strict(),
   'results:edit': z.object({ episodeId, edit: EditSchema }).strict(),
   'results:export': z.object({ episodeId, format: z.enum(['csv', 'json']) }).strict(),
+  // per-person segments for editing tools; `person`: one person's shown name (default everyone)
+  'results:export-segments': z.object({ episodeId, format: z.enum(['edl', 'markers-csv']), person: z.string().trim().min(1).max(120).optional() }).strict(),
+  'report:show': z.object({ episodeIds: z.array(episodeId).min(1).max(500) }).strict(),
+  'report:export': z.object({ episodeIds: z.array(episodeId).min(1).max(500), format: z.enum(['csv', 'json']) }).strict(),
   'settings:get': z.void(),
   'settings:set': z
     .object({

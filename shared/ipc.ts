@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { requestSchemas, EditSchema } from './ipc-schemas.js';
 import type { IdentityRow, ScreentimeFile, UnsureTrack, VideoFacts } from './artifacts.js';
+import type { ShowReport } from './report.js';
 import type { Profile, StageName } from './stages.js';
 
 export type Edit = z.infer<typeof EditSchema>;
@@ -227,6 +228,11 @@ export interface RequestMap {
   'results:get': [Req<'results:get'>, Results];
   'results:edit': [Req<'results:edit'>, Results];
   'results:export': [Req<'results:export'>, ExportResult];
+  /** A CMX3600 EDL or a marker CSV of the per-person segments, saved like the CSV/JSON export. */
+  'results:export-segments': [Req<'results:export-segments'>, ExportResult];
+  /** Screen time per person per episode of the chosen episodes (people joined by library id or name). */
+  'report:show': [Req<'report:show'>, ShowReport];
+  'report:export': [Req<'report:export'>, ExportResult];
   'settings:get': [Req<'settings:get'>, Settings];
   'settings:set': [Req<'settings:set'>, Settings];
   'queue:status': [Req<'queue:status'>, QueueStatus];
@@ -268,6 +274,7 @@ export const REQUEST_CHANNELS = [
   'app:info', 'app:check', 'library:list', 'library:add', 'library:pick', 'library:remove', 'episode:get',
   'stage:run', 'stage:cancel', 'results:get', 'results:edit', 'results:export',
   'settings:get', 'settings:set', 'queue:status', 'queue:submit', 'queue:list', 'queue:cancel', 'queue:resubmit',
+  'results:export-segments', 'report:show', 'report:export',
 ] as const satisfies readonly RequestChannel[];
 
 export const EVENT_CHANNELS = [

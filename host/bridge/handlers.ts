@@ -5,6 +5,7 @@
 import type { AddEpisodesResult, JobInfo, QueueStatus, RequestChannel, RequestOf, ResponseOf } from '../../shared/ipc.js';
 import { applyEdit } from '../../pipeline/review/edits.js';
 import { episodeDetail, exportContent, listEpisodes, readResults, summarize } from '../library/episodes.js';
+import { deliver, segmentExportContent, showReportContent, showReportOf } from '../library/exports.js';
 import type { LibraryEntry } from '../library/store.js';
 import { checkSetup } from '../library/setup-check.js';
 import type { BridgeContext, QueuePort, Session } from './types.js';
@@ -37,6 +38,12 @@ function queueOrThrow(ctx: BridgeContext): QueuePort {
 
 function entry(ctx: BridgeContext, episodeId: string): LibraryEntry {
   return ctx.library.get(episodeId);
+}
+
+/** The host's Save dialog for this window (Electron), or undefined: the window downloads. */
+function saverFor(ctx: BridgeContext, session: Session): ((fileName: string, content: string) => Promise<string | null>) | undefined {
+  const save = ctx.saveExport;
+  return save && ((fileName, content) => save(session, fileName, content));
 }
 
 export const handlers: Handlers = {
@@ -114,6 +121,18 @@ export const handlers: Handlers = {
       return { savedPath, fileName, content: null };
     }
     return { savedPath: null, fileName, content };
+  },
+
+  'results:export-segments': async (ctx, session, req) => {
+    const file = segmentExportContent(entry(ctx, req.episodeId), req.format, req.person);
+    return deliver(saverFor(ctx, session), file);
+  },
+
+  'report:show': async (ctx, _s, req) => showReportOf(req.episodeIds.map((id) => entry(ctx, id))),
+
+  'report:export': async (ctx, session, req) => {
+    const file = showReportContent(req.episodeIds.map((id) => entry(ctx, id)), req.format);
+    return deliver(saverFor(ctx, session), file);
   },
 
   // get() masks the Redis password; only the queue binding reads it (SettingsStore.redisUrl).

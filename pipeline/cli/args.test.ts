@@ -67,4 +67,19 @@ describe('parseCli', () => {
     expect(parseCli(['models', 'verify', '--models', '/m'])).toMatchObject({ kind: 'models', action: 'verify', models: '/m' });
     expect(parseCli(['worker', '--redis', 'redis://x', '--concurrency', '1'])).toEqual({ kind: 'worker', argv: ['--redis', 'redis://x', '--concurrency', '1'] });
   });
+
+  it('export and report', () => {
+    expect(parseCli(['export', 'ep', '--format', 'edl', '--person', 'Ann', '--out', 'a.edl', '--start-tc', '01:00:00:00'])).toEqual({
+      kind: 'export', episode: 'ep', format: 'edl', person: 'Ann', out: 'a.edl', startTc: '01:00:00:00', dir: undefined,
+    });
+    expect(parseCli(['export', 'ep']).kind).toBe('usage-error');
+    expect(parseCli(['export', 'ep', '--format', 'xml'])).toMatchObject({ kind: 'usage-error', message: '--format must be one of edl, markers-csv' });
+    expect(parseCli(['export', 'a', 'b', '--format', 'edl'])).toMatchObject({ kind: 'usage-error', message: 'one episode at a time (got 2)' });
+    expect(parseCli(['export', 'ep', '--format', 'edl', '--bogus'])).toMatchObject({ kind: 'usage-error' });
+    expect(parseCli(['report', 'a', 'b'])).toEqual({ kind: 'report', paths: ['a', 'b'], format: 'csv', out: undefined });
+    expect(parseCli(['report', 'show', '--format', 'json', '--out', 'r.json'])).toEqual({ kind: 'report', paths: ['show'], format: 'json', out: 'r.json' });
+    expect(parseCli(['report'])).toMatchObject({ kind: 'usage-error' });
+    expect(parseCli(['report', 'a', '--format', 'xlsx'])).toMatchObject({ kind: 'usage-error' });
+    expect(parseCli(['export', '--help'])).toMatchObject({ kind: 'help' });
+  });
 });

@@ -1,6 +1,7 @@
 // Pure command-line parsing for `screentime` (node:util parseArgs); main.ts acts on the result.
 
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { SEGMENT_EXPORT_FORMATS, type SegmentExportFormat } from '../export/episode-export.js';
 import { DEFAULT_PROFILE, PROFILES, STAGES, isProfile, isStageName, type Profile, type StageName } from '../../shared/stages.js';
 
 export const DEFAULT_THREADS = 2;
@@ -23,7 +24,9 @@ export type Command =
   | { kind: 'stage'; stage: StageName; options: CommonStageOptions }
   | { kind: 'run'; stages: StageName[]; options: CommonStageOptions }
   | { kind: 'models'; action: 'fetch' | 'verify' | 'list'; dir: string | undefined; models: string | undefined; mirror: string | undefined; force: boolean; json: boolean }
-  | { kind: 'worker'; argv: string[] };
+  | { kind: 'worker'; argv: string[] }
+  | { kind: 'export'; episode: string; format: SegmentExportFormat; person: string | undefined; out: string | undefined; startTc: string | undefined; dir: string | undefined }
+  | { kind: 'report'; paths: string[]; format: 'csv' | 'json'; out: string | undefined };
 
 const STAGE_OPTION_HELP = `Options:
   --profile P     ${PROFILES.join(' | ')} (default ${DEFAULT_PROFILE})
@@ -43,6 +46,8 @@ Commands:
   run <episode>              run every stage in order (${STAGES.join(' -> ')})
   stage <name> <episode>     run one stage: ${STAGES.join(' | ')}
   models fetch|verify|list   download or check the face models
+  export <episode>           per-person segments for editing tools (CMX3600 EDL, marker CSV)
+  report <episode>...        screen time per person per episode (CSV or JSON)
   worker [...]               serve pipeline jobs from a Redis queue
 
 <episode> is an episode folder holding one video, or the video file itself.
@@ -73,6 +78,32 @@ Options:
 
 Models are searched in: --models DIR, $SCREENTIME_MODELS_DIR, the app's resources/models,
 then the user cache (~/.cache/screentime/models on Linux).`,
+  export: `Usage: screentime export <episode> --format edl|markers-csv [options]
+
+Writes every screen-time segment (one per person and appearance) for an editing tool:
+  edl           CMX3600 edit decision list, one event per segment, with the person's name as
+                clip-name, locator (Avid) and marker (Resolve) comments
+  markers-csv   one row per segment: person, in/out timecode, frames, seconds
+Timecode runs at the video's frame rate; drop-frame at 29.97 and 59.94.
+
+Options:
+  --format F      edl | markers-csv (required)
+  --person NAME   only this person (name as shown, person id, or #<identity id>)
+  --out FILE      write here (default: stdout)
+  --start-tc TC   timecode of the first frame (default 00:00:00:00), or "container" for the
+                  container time of that frame
+  --dir DIR       artifact folder (default <episode>/screentime)
+  -h, --help      this help`,
+  report: `Usage: screentime report <episode|show folder>... --format csv|json [options]
+
+Screen time per person per episode. A show folder (no video of its own) stands for its
+sub-folders. People are joined across episodes by their library person id, else by name;
+unnamed "Person N" rows belong to one episode.
+
+Options:
+  --format F      csv | json (default csv)
+  --out FILE      write here (default: stdout)
+  -h, --help      this help`,
 };
 
 function intOption(name: string, v: string | undefined, min: number, max: number): number | undefined | string {
@@ -165,6 +196,46 @@ function parseModels(rest: string[]): Command {
   return { kind: 'models', action, dir: v.dir, models: v.models, mirror: v.mirror, force: v.force ?? false, json: v.json ?? false };
 }
 
+/** parseArgs with positionals, strict; an unknown or malformed option becomes a usage error. */
+function parseOptions<const O extends ParseArgsOptionsConfig>(rest: string[], options: O, help: string): { values: ParsedValues<O>; positionals: string[] } | Command {
+  try {
+    const p = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+    return { values: p.values as ParsedValues<O>, positionals: p.positionals };
+  } catch (e) {
+    return { kind: 'usage-error', message: (e as Error).message, help };
+  }
+}
+
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+type ParsedValues<O extends ParseArgsOptionsConfig> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values'];
+
+function parseExport(rest: string[]): Command {
+  const help = HELP.export;
+  const parsed = parseOptions(rest, { format: { type: 'string' }, person: { type: 'string' }, out: { type: 'string' }, 'start-tc': { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, help);
+  if ('kind' in parsed) return parsed;
+  const v = parsed.values;
+  if (v.help) return { kind: 'help', text: help };
+  const pos = parsed.positionals;
+  if (pos.length !== 1) return { kind: 'usage-error', message: pos.length ? `one episode at a time (got ${pos.length})` : 'missing <episode>', help };
+  const format = v.format as SegmentExportFormat | undefined;
+  if (!format || !SEGMENT_EXPORT_FORMATS.includes(format)) return { kind: 'usage-error', message: `--format must be one of ${SEGMENT_EXPORT_FORMATS.join(', ')}`, help };
+  for (const name of ['out', 'person', 'dir', 'start-tc'] as const) if (v[name] === '') return { kind: 'usage-error', message: `--${name} needs a value`, help };
+  return { kind: 'export', episode: pos[0]!, format, person: v.person, out: v.out, startTc: v['start-tc'], dir: v.dir };
+}
+
+function parseReport(rest: string[]): Command {
+  const help = HELP.report;
+  const parsed = parseOptions(rest, { format: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, help);
+  if ('kind' in parsed) return parsed;
+  const v = parsed.values;
+  if (v.help) return { kind: 'help', text: help };
+  if (parsed.positionals.length === 0) return { kind: 'usage-error', message: 'missing <episode> (episode folders, video files or a show folder)', help };
+  const format = v.format ?? 'csv';
+  if (format !== 'csv' && format !== 'json') return { kind: 'usage-error', message: `--format must be csv or json, got "${format}"`, help };
+  if (v.out === '') return { kind: 'usage-error', message: '--out needs a file', help };
+  return { kind: 'report', paths: parsed.positionals, format, out: v.out };
+}
+
 export function parseCli(argv: string[], stdoutIsTTY = false): Command {
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -185,6 +256,10 @@ export function parseCli(argv: string[], stdoutIsTTY = false): Command {
       return parseModels(rest);
     case 'worker':
       return { kind: 'worker', argv: rest };
+    case 'export':
+      return parseExport(rest);
+    case 'report':
+      return parseReport(rest);
     default:
       return { kind: 'usage-error', message: `unknown command "${cmd}"`, help: HELP.main };
   }

@@ -7,6 +7,11 @@ import { EXIT } from '../../shared/stages.js';
 import { fetchModels } from '../models/fetch.js';
 import { MODELS, modelSearchDirs, resolveModel } from '../models/registry.js';
 import { describeError, installCancelHandlers, processIO, runStages, type RunIO } from '../runtime/run-stage.js';
+import { writeFileAtomic } from '../runtime/atomic.js';
+import { resolveEpisode } from '../episode/resolve.js';
+import { exportEpisodeSegments } from '../export/episode-export.js';
+import { readReportEpisodes } from '../export/report-files.js';
+import { buildShowReport, showReportCsv, showReportJson } from '../export/show-report.js';
 import type { Command } from './args.js';
 
 export function packageVersion(): string {
@@ -48,6 +53,9 @@ export async function runCommand(cmd: Command, io: RunIO = processIO): Promise<n
     }
     case 'models':
       return runModels(cmd, io);
+    case 'export':
+    case 'report':
+      return runFileCommand(cmd, io);
     case 'worker': {
       // The queue worker is its own module: load it only when asked (BullMQ, ioredis).
       const spec = '../../queue/worker-cli.js';
@@ -64,6 +72,36 @@ export async function runCommand(cmd: Command, io: RunIO = processIO): Promise<n
         return describeError(e).code;
       }
     }
+  }
+}
+
+/**
+ * `export` and `report`: content to --out (atomically: a reader never sees half a file) or to
+ * stdout. A bad input (no such person, a malformed timecode, an episode without screen time)
+ * exits with BAD_INPUT and one line naming it; programming errors stay INTERNAL.
+ */
+function runFileCommand(cmd: Extract<Command, { kind: 'export' | 'report' }>, io: RunIO): number {
+  let content: string;
+  let out: string | undefined;
+  try {
+    if (cmd.kind === 'export') {
+      const ep = resolveEpisode(cmd.episode, { out: cmd.dir, checkWritable: false });
+      const r = exportEpisodeSegments(ep.outDir, path.basename(ep.episodeDir), { format: cmd.format, person: cmd.person, startTc: cmd.startTc });
+      io.err(`${r.events} segments at ${r.rate.num}/${r.rate.den} fps (${r.dropFrame ? 'drop-frame' : 'non-drop'} timecode)`);
+      content = r.content;
+    } else {
+      const report = buildShowReport(readReportEpisodes(cmd.paths));
+      content = cmd.format === 'csv' ? showReportCsv(report) : showReportJson(report);
+    }
+    out = cmd.out;
+    if (out) writeFileAtomic(path.resolve(out), content);
+    else io.out(content.replace(/\r?\n$/, ''));
+    return EXIT.OK;
+  } catch (e) {
+    const d = describeError(e);
+    const code = d.code === EXIT.INTERNAL && !(e instanceof TypeError || e instanceof RangeError) ? EXIT.BAD_INPUT : d.code;
+    io.err(`screentime ${cmd.kind}: ${d.message}`);
+    return code;
   }
 }
 

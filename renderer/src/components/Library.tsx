@@ -3,6 +3,7 @@ import { STAGES } from '../../../shared/stages.js';
 import { STAGE_LABELS, formatClock, formatResolution } from '../lib/format.js';
 import { StateChip } from './StateChip.js';
 import { Icon } from './Icon.js';
+import { ShowReportButton } from './ShowReport.js';
 
 /** The host adds this to a list entry when one of the episode's artifacts is damaged (host/library/episodes.ts). */
 const artifactProblemOf = (ep: object): string | null => {
@@ -31,6 +32,7 @@ export function Library() {
       <div className="section-head">
         <h2 className="section-title">Library</h2>
         <span className="muted">{episodes.length > 0 ? `${episodes.length} episode${episodes.length === 1 ? '' : 's'}` : ''}</span>
+        {episodes.length > 0 ? <ShowReportButton /> : null}
       </div>
       {loaded && episodes.length === 0 ? (
         <div className="empty-library">

@@ -7,6 +7,7 @@ import { Timeline } from './Timeline.js';
 import { IdentityCard } from './IdentityCard.js';
 import { UnsureTracks } from './UnsureTracks.js';
 import { Icon } from './Icon.js';
+import { EditingExports } from './EditingExports.js';
 
 const PER_PAGE = 48;
 
@@ -73,6 +74,8 @@ export function ResultsPanel({ episodeId }: { episodeId: string }) {
           <button type="button" className="btn btn-small" onClick={() => void exportResults(episodeId, 'json')}>
             <Icon name="download" size={14} /> Export JSON
           </button>
+          <span className="toolbar-sep" aria-hidden="true" />
+          <EditingExports episodeId={episodeId} people={people.map((v) => identityName(v.row.identity_id, v.row.label))} />
         </div>
       </div>
 

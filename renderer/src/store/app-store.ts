@@ -18,6 +18,7 @@ import type {
 } from '../../../shared/ipc.js';
 import { DEFAULT_PROFILE, STAGES, type Profile, type StageName } from '../../../shared/stages.js';
 import type { ConnectionState } from '../bridge/ws-bridge.js';
+import { finishExport } from '../lib/download.js';
 import {
   addOutcomeToasts,
   cancelRequested,
@@ -426,13 +427,8 @@ export const useApp = create<AppState>()((set, get) => {
 
     async exportResults(episodeId, format) {
       try {
-        const r = await bridge().invoke('results:export', { episodeId, format });
-        if (r.content !== null) {
-          downloadText(r.fileName, r.content, format === 'csv' ? 'text/csv' : 'application/json');
-          get().toast({ kind: 'success', title: `Exported ${r.fileName}` });
-        } else if (r.savedPath) {
-          get().toast({ kind: 'success', title: 'Exported', detail: r.savedPath });
-        }
+        const done = finishExport(await bridge().invoke('results:export', { episodeId, format }));
+        if (done) get().toast(done);
       } catch (e) {
         get().toast({ kind: 'error', title: 'Export failed', detail: message(e) });
       }
@@ -506,16 +502,4 @@ export function applyTheme(theme: Settings['theme']): void {
   else document.documentElement.dataset.theme = theme;
 }
 
-function downloadText(fileName: string, content: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([content], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  a.rel = 'noopener';
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  // Give the browser time to start the download before the URL is released.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
