@@ -308,8 +308,9 @@ async function startStageInBrowser(browser: Browser, h: HostProc): Promise<Brows
     await page.locator('li.episode-item', { hasText: EPISODE_NAME }).click();
     await page.getByRole('heading', { level: 1, name: EPISODE_NAME }).waitFor();
     await page.getByRole('button', { name: 'Run Detect & track' }).click();
-    // aria-valuetext reads "starting" until the first stage:progress reaches the window.
-    await page.waitForFunction(() => /^\d+ of \d+/.test(document.querySelector('[role=progressbar]')?.getAttribute('aria-valuetext') ?? ''), undefined, {
+    // aria-valuetext reads "starting" until the first stage:progress reaches the window. The
+    // predicate runs in the page: given as source text, as this Node program has no DOM types.
+    await page.waitForFunction(`/^\\d+ of \\d+/.test(document.querySelector('[role=progressbar]')?.getAttribute('aria-valuetext') ?? '')`, undefined, {
       timeout: FIRST_PROGRESS_MS,
       polling: 100,
     });

@@ -1,13 +1,12 @@
 // The Electron adapter: windows, IPC, protocols, dialogs, tray and the app lifetime, wired to the
-// plain-Node core in host/. Everything with logic lives in host/ or in the small modules beside
-// this file; this one only connects them.
+// plain-Node core (host/core.ts, the same the browser host assembles). Everything with logic lives
+// in host/ or in the small modules beside this file; this one only connects them.
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   app,
   BrowserWindow,
-  dialog,
   ipcMain,
   Menu,
   nativeImage,
@@ -17,14 +16,12 @@ import {
   session as electronSession,
   Tray,
 } from 'electron';
-import { createBridge, type Bridge } from '../host/bridge/bridge.js';
+import type { Bridge } from '../host/bridge/bridge.js';
 import type { QueuePort, RunnerPort } from '../host/bridge/types.js';
-import { LibraryStore } from '../host/library/store.js';
-import { queueBinding } from '../host/bridge/queue-binding.js';
+import { createHostCore } from '../host/core.js';
 import { loadQueueService } from '../queue/load-service.js';
-import { SettingsStore } from '../host/library/settings.js';
-import { ExternalThermalSource, LocalRunner } from '../host/runner/index.js';
-import { writeFileAtomic } from '../pipeline/runtime/atomic.js';
+import { ExternalThermalSource } from '../host/runner/index.js';
+import { nativeDialogs } from './dialogs.js';
 import { registerIpc } from './ipc.js';
 import { desktopSecretStore } from './secrets.js';
 import { appProtocolHandler, mediaProtocolHandler } from './protocols.js';
@@ -81,56 +78,35 @@ export async function startApp(options: AppOptions = {}): Promise<AppHandle | nu
 
   const paths = appPaths(app.getAppPath(), process.resourcesPath, app.isPackaged);
   const dataDir = app.getPath('userData');
-  // After 'ready': safeStorage can only tell whether the OS seals secrets once the app is ready.
-  const settings = new SettingsStore(dataDir, desktopSecretStore(dataDir, safeStorage));
-  const library = new LibraryStore(dataDir);
 
   let thermal: ExternalThermalSource | undefined;
   if (process.platform === 'darwin' || process.platform === 'win32') {
     thermal = new ExternalThermalSource('electron');
     feedThermal(powerMonitor, thermal, process.platform);
   }
-  // The models carried by a packaged app; the setup check sees the same environment as the stages.
-  const stageEnv: Record<string, string> = paths.models && existsSync(paths.models) ? { SCREENTIME_MODELS_DIR: paths.models } : {};
-  const runner: RunnerPort =
-    options.runner ??
-    new LocalRunner({
+  const core = createHostCore({
+    host: 'electron',
+    version: app.getVersion(),
+    dataDir,
+    // After 'ready': safeStorage can only tell whether the OS seals secrets once the app is ready.
+    secrets: desktopSecretStore(dataDir, safeStorage),
+    runner: options.runner,
+    // Quitting kills every stage tree, also those of a runner the caller made.
+    shutdownGivenRunner: true,
+    localRunner: {
       cliPath: paths.cli,
       // The stage CLI runs on Electron's own Node: no separate Node install on the user's machine.
       node: { command: process.execPath, argsPrefix: [], env: { ELECTRON_RUN_AS_NODE: '1' } },
       thermal,
-      thermalLimitC: () => settings.get().thermalLimitC,
-      env: stageEnv,
-    });
-
-  const binding = options.queue ? null : queueBinding(settings, loadQueueService);
-  // The bridge's dialogs look up the window of a session; the sessions need the bridge first.
-  const windowFor = (sessionId: string) => windows.windowOf(sessionId);
-  const bridge = createBridge({
-    host: 'electron',
-    version: app.getVersion(),
-    platform: process.platform,
-    library,
-    settings,
-    runner,
-    stageEnv,
-    queue: options.queue ?? binding!.queue,
-    pickPaths: async (session) => {
-      const win = windowFor(session.id);
-      const opts = { title: 'Add episode folders', properties: ['openDirectory', 'multiSelections'] as Array<'openDirectory' | 'multiSelections'> };
-      const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
-      return r.canceled ? null : r.filePaths;
     },
-    saveExport: async (session, fileName, content) => {
-      const win = windowFor(session.id);
-      const ext = path.extname(fileName).slice(1);
-      const opts = { defaultPath: path.join(app.getPath('documents'), fileName), filters: [{ name: ext.toUpperCase(), extensions: [ext] }] };
-      const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
-      if (r.canceled || !r.filePath) return null;
-      writeFileAtomic(r.filePath, content);
-      return r.filePath;
-    },
+    // The models carried by a packaged app; the setup check sees the same environment as the stages.
+    stageEnv: paths.models && existsSync(paths.models) ? { SCREENTIME_MODELS_DIR: paths.models } : {},
+    queue: options.queue,
+    loadQueueService,
+    // The dialogs look up the window of a session; the sessions need the bridge first.
+    ...nativeDialogs((sessionId) => windows.windowOf(sessionId)),
   });
+  const { bridge, library, runner } = core;
   const windows = new WindowSessions(bridge);
 
   hardenSession(electronSession.defaultSession);
@@ -202,15 +178,10 @@ export async function startApp(options: AppOptions = {}): Promise<AppHandle | nu
   let shutDown = false;
   let shuttingDown: Promise<void> | null = null;
   const shutdown = () =>
-    (shuttingDown ??= runner
-      .shutdown()
-      .catch(() => undefined)
-      .then(() => binding?.close())
-      .finally(() => {
-        shutDown = true;
-        tray?.destroy();
-        bridge.dispose();
-      }));
+    (shuttingDown ??= core.shutdown().finally(() => {
+      shutDown = true;
+      tray?.destroy();
+    }));
   app.on('before-quit', () => void shutdown());
   app.on('will-quit', (event) => {
     if (shutDown) return;

@@ -112,6 +112,33 @@ export interface ShotRow {
   end_ts: number;
 }
 
+/**
+ * Side of one face sample in samples.rgb: detect_track cuts 192x192 RGB crops, faces_embed reads
+ * them back by offset (`sample_idx * SAMPLE_BYTES`). Both stages and the readers of the file must
+ * agree on it, so it lives here and nowhere else.
+ */
+export const SAMPLE_SIZE = 192;
+/** Bytes of one sample in samples.rgb (RGB, 3 bytes a pixel, rows top to bottom). */
+export const SAMPLE_BYTES = SAMPLE_SIZE * SAMPLE_SIZE * 3;
+
+/** One line of samples.jsonl (detect_track); the pixels are row `sample_idx` of samples.rgb. */
+export interface SampleRow {
+  sample_idx: number;
+  track_id: number;
+  frame_idx: number;
+  ts: number;
+  quality: number;
+  conf: number;
+  /** Longer side of the face box, source pixels. */
+  face_px: number;
+  /** Face box, source pixels. */
+  bbox: Box;
+  /** The 5 landmarks in sample pixels (0..SAMPLE_SIZE). */
+  landmarks: Point[];
+  /** The square the sample was cut from, source pixels (may reach outside the frame). */
+  crop_box: Box;
+}
+
 export interface FaceRow {
   face_id: number;
   track_id: number;

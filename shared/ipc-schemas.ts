@@ -3,7 +3,7 @@
 // request TYPES in ipc.ts are inferred from them, so the two can never drift apart.
 
 import { z } from 'zod';
-import { PROFILES, STAGES } from './stages.js';
+import { MAX_STRIDE, MAX_THREADS, PROFILES, STAGES } from './stages.js';
 
 const episodeId = z.string().regex(/^[a-f0-9]{16}$/, 'episode id must be 16 hex characters');
 const stage = z.enum(STAGES);
@@ -30,9 +30,9 @@ export const requestSchemas = {
       episodeId,
       stage,
       profile: z.enum(PROFILES),
-      stride: z.number().int().min(1).max(120).optional(),
+      stride: z.number().int().min(1).max(MAX_STRIDE).optional(),
       device: z.literal('cpu').optional(),
-      threads: z.number().int().min(1).max(64).optional(),
+      threads: z.number().int().min(1).max(MAX_THREADS).optional(),
       timeoutS: z.number().positive().max(7 * 24 * 3600).optional(),
     })
     .strict(),
@@ -54,7 +54,7 @@ export const requestSchemas = {
     .strict(),
   'queue:status': z.void(),
   'queue:submit': z
-    .object({ episodeId, stages: z.array(stage).min(1).max(4), profile: z.enum(PROFILES), stride: z.number().int().min(1).max(120).optional() })
+    .object({ episodeId, stages: z.array(stage).min(1).max(4), profile: z.enum(PROFILES), stride: z.number().int().min(1).max(MAX_STRIDE).optional() })
     .strict(),
   'queue:list': z.void(),
   'queue:cancel': z.object({ jobId: z.string().min(1).max(200) }).strict(),

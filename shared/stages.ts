@@ -14,6 +14,17 @@ export type Device = (typeof DEVICES)[number];
 export const LOCAL_MODE_MAX_THREADS = 2;
 /** Default thread cap for queue workers (they run on machines meant for the work). */
 export const WORKER_DEFAULT_THREADS = 4;
+/** Highest `--threads` a stage accepts (CLI, the window's requests, queue jobs). */
+export const MAX_THREADS = 64;
+
+/**
+ * Highest stride (analyse every Nth frame) anything accepts: the CLI, the window's requests
+ * (ipc-schemas.ts) and the window's field. 120 frames is 4-5 s at 25-30 fps. The tracker needs
+ * two hits to confirm a face, so at larger strides any shot shorter than two strides (most of
+ * them in TV) yields no tracks at all, and a stride past a few seconds is a mistake rather than a
+ * speed setting; the CLI used to accept up to 1000 while the window stopped at 120.
+ */
+export const MAX_STRIDE = 120;
 
 export function isStageName(v: unknown): v is StageName {
   return typeof v === 'string' && (STAGES as readonly string[]).includes(v);

@@ -3,7 +3,7 @@
 // queue channel answers "Queue mode is not configured".
 //
 // The host core sits below queue/ (README: Layers), so it never imports it: the app on top
-// (electron/app.ts, host/web/serve.ts) passes the loader, queue/load-service.ts.
+// (electron/app.ts, host/web/serve.ts) passes the loader, queue/load-service.ts, to host/core.ts.
 
 import type { JobInfo } from '../../shared/ipc.js';
 import type { SettingsStore } from '../library/settings.js';

@@ -1,29 +1,29 @@
 // The browser host: the same window and the same bridge as Electron, over HTTP + one WebSocket
 // per page. Bound to 127.0.0.1 only, every data path needs a random token, one connection is one
 // window session (docs/web-protocol.md). `npm run web` runs this file.
+//
+// The core (settings, library, runner, queue mode, bridge) is host/core.ts, as in Electron; this
+// file adds the server: routes.ts (HTTP), socket.ts (WebSocket), access.ts (token, Host, Origin)
+// and cli.ts (the command line).
 
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { spawn } from 'node:child_process';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { createBridge, type Bridge } from '../bridge/bridge.js';
-import type { QueuePort, RunnerPort, Session } from '../bridge/types.js';
-import { LibraryStore } from '../library/store.js';
-import { queueBinding } from '../bridge/queue-binding.js';
 import { loadQueueService } from '../../queue/load-service.js';
-import { SettingsStore } from '../library/settings.js';
-import { resolveMedia } from '../library/media.js';
-import { LocalRunner } from '../runner/index.js';
-import { parseClientMessage, serverResponse, serverEvent } from './protocol.js';
-import { webCsp, securityHeaders } from './csp.js';
-import { contentTypeOf, staticFile } from '../window-files/static.js';
-import { sendFile } from './send-file.js';
+import type { Bridge } from '../bridge/bridge.js';
+import type { QueuePort, RunnerPort } from '../bridge/types.js';
+import { createHostCore } from '../core.js';
+import { LocalAddress } from './access.js';
+import { runWebHostCli } from './cli.js';
+import { httpRoutes } from './routes.js';
+import { attachWindowSockets } from './socket.js';
 
-export { staticFile };
+export { staticFile } from '../window-files/static.js';
+export { requestUrl, tokenMatches } from './access.js';
+export { parseCliArgs } from './cli.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** dist/host/web -> dist */
@@ -72,262 +72,53 @@ function readVersion(): string {
   }
 }
 
-/** Constant-time token comparison (a timing side channel would leak the token byte by byte). */
-export function tokenMatches(given: string | null, token: string): boolean {
-  if (!given) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/**
- * The request target as a URL on our origin, or null when it does not parse. Node's HTTP parser
- * lets targets such as `//[` through, and `new URL` throws on them: unchecked, any local process
- * could stop the host with one request line.
- */
-export function requestUrl(target: string | undefined, origin: string): URL | null {
-  try {
-    return new URL(target ?? '/', origin);
-  } catch {
-    return null;
-  }
+function listen(server: http.Server, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : 0);
+    });
+  });
 }
 
 export async function startWebHost(options: WebHostOptions = {}): Promise<WebHost> {
   const log = options.log ?? ((l: string) => console.log(l));
-  const dataDir = path.resolve(options.dataDir ?? defaultDataDir());
   const rendererDir = path.resolve(options.rendererDir ?? path.join(DIST, 'renderer'));
   const token = options.token ?? randomBytes(24).toString('base64url');
-  const settings = new SettingsStore(dataDir);
-  const library = new LibraryStore(dataDir);
-  const ownsRunner = !options.runner;
-  const runner: RunnerPort =
-    options.runner ??
-    new LocalRunner({
-      cliPath: path.join(DIST, 'pipeline', 'cli', 'main.js'),
-      thermalLimitC: () => settings.get().thermalLimitC,
-      env: options.runnerEnv ?? {},
-    });
-
-  const binding = options.queue ? null : queueBinding(settings, loadQueueService);
-  const sockets = new Map<string, { session: Session; ws: WebSocket }>();
-  const bridge = createBridge({
+  const core = createHostCore({
     host: 'web',
     version: readVersion(),
-    platform: process.platform,
-    library,
-    settings,
-    runner,
-    stageEnv: options.runnerEnv ?? {},
-    queue: options.queue ?? binding!.queue,
+    dataDir: path.resolve(options.dataDir ?? defaultDataDir()),
+    runner: options.runner,
+    localRunner: { cliPath: path.join(DIST, 'pipeline', 'cli', 'main.js') },
+    stageEnv: options.runnerEnv,
+    queue: options.queue,
+    loadQueueService,
   });
 
-  let port = 0;
-  const origin = () => `http://127.0.0.1:${port}`;
-  // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example.
-  const hostAllowed = (h: string | undefined) => h === `127.0.0.1:${port}` || h === `localhost:${port}`;
-
-  const serveMedia = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
-    if (!tokenMatches(url.searchParams.get('token'), token)) {
-      res.writeHead(401, { 'Content-Type': 'text/plain' }).end('Unauthorized');
-      return;
-    }
-    const parts = url.pathname.slice('/media/'.length).split('/');
-    const episodeId = parts.shift() ?? '';
-    let rel: string;
-    try {
-      rel = parts.map((p) => decodeURIComponent(p)).join('/');
-    } catch {
-      res.writeHead(400).end();
-      return;
-    }
-    const m = resolveMedia(library, episodeId, rel);
-    if (!m.ok) {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(m.error);
-      return;
-    }
-    void sendFile(req, res, m.file, { 'Content-Type': m.contentType, 'Cache-Control': 'no-cache' });
-  };
-
-  const serveStatic = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
-    const file = staticFile(rendererDir, url.pathname);
-    let st;
-    try {
-      st = file ? statSync(file) : null;
-    } catch {
-      st = null;
-    }
-    // Client-side routes fall back to index.html; missing assets are 404s.
-    let serve = file && st?.isFile() ? file : null;
-    if (!serve && !path.extname(url.pathname)) {
-      const index = path.join(rendererDir, 'index.html');
-      if (existsSync(index)) serve = index;
-    }
-    if (!serve) {
-      const msg = existsSync(path.join(rendererDir, 'index.html')) ? 'Not found' : `The window is not built (${rendererDir}/index.html is missing): run npm run build`;
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(msg);
-      return;
-    }
-    const type = contentTypeOf(serve);
-    const headers: Record<string, string> = { 'Content-Type': type, 'Cache-Control': 'no-cache' };
-    if (type.startsWith('text/html')) headers['Content-Security-Policy'] = webCsp(port);
-    void sendFile(req, res, serve, headers);
-  };
-
-  const server = http.createServer((req, res) => {
-    for (const [k, v] of Object.entries(securityHeaders())) res.setHeader(k, v);
-    if (!hostAllowed(req.headers.host)) {
-      res.writeHead(421, { 'Content-Type': 'text/plain' }).end('Misdirected Request');
-      return;
-    }
-    const url = requestUrl(req.url, origin());
-    if (!url) {
-      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('Bad Request');
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
-      return;
-    }
-    if (url.pathname.startsWith('/media/')) return serveMedia(req, res, url);
-    if (url.pathname === '/ws') {
-      res.writeHead(426).end('Upgrade Required');
-      return;
-    }
-    serveStatic(req, res, url);
-  });
-
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
-  server.on('upgrade', (req, socket, head) => {
-    // From here on the socket is ours, errors included: a client that resets it while we refuse
-    // would otherwise raise an unhandled ECONNRESET and stop the host.
-    socket.on('error', () => socket.destroy());
-    const reqOrigin = req.headers.origin;
-    const refuse = (code: number, text: string) => {
-      socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    };
-    if (!hostAllowed(req.headers.host)) return refuse(421, 'Misdirected Request');
-    const url = requestUrl(req.url, origin());
-    if (!url) return refuse(400, 'Bad Request');
-    if (url.pathname !== '/ws') return refuse(404, 'Not Found');
-    if (!tokenMatches(url.searchParams.get('token'), token)) return refuse(401, 'Unauthorized');
-    // A page of another origin that somehow learnt the token still cannot drive the host.
-    if (reqOrigin !== undefined && reqOrigin !== origin() && reqOrigin !== `http://localhost:${port}`) return refuse(403, 'Forbidden');
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-  });
-
-  wss.on('connection', (ws: WebSocket) => {
-    const session = bridge.openSession((event, payload) => {
-      if (ws.readyState === ws.OPEN) ws.send(serverEvent(event, payload));
-    }, 'web');
-    sockets.set(session.id, { session, ws });
-    ws.on('message', (data, isBinary) => {
-      const msg = parseClientMessage(isBinary ? null : data.toString());
-      if (!msg.ok) {
-        ws.send(serverResponse(msg.id, { ok: false, error: msg.error }));
-        return;
-      }
-      void bridge.dispatch(session, msg.channel, msg.request).then((response) => {
-        if (ws.readyState === ws.OPEN) ws.send(serverResponse(msg.id, response));
-      });
-    });
-    // Closing the socket is closing the window: the session's stages die with it.
-    ws.on('close', () => {
-      sockets.delete(session.id);
-      bridge.closeSession(session);
-    });
-    ws.on('error', () => ws.terminate());
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address();
-  port = typeof addr === 'object' && addr ? addr.port : 0;
-  const url = `${origin()}/?token=${token}`;
+  const address = new LocalAddress();
+  const server = http.createServer(httpRoutes({ address, token, rendererDir, library: core.library }));
+  const sockets = attachWindowSockets(server, { address, token, bridge: core.bridge });
+  address.port = await listen(server, options.port ?? 0);
+  const url = `${address.origin}/?token=${token}`;
 
   let closed: Promise<void> | null = null;
   const close = () =>
     (closed ??= (async () => {
-      for (const { ws, session } of sockets.values()) {
-        bridge.closeSession(session);
-        ws.terminate();
-      }
-      sockets.clear();
-      bridge.dispose();
-      if (ownsRunner) await runner.shutdown();
-      await binding?.close();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      sockets.endSessions();
+      await core.shutdown();
+      await sockets.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     })());
   log(`Screentime is at ${url}`);
-  return { url, port, token, bridge, close };
-}
-
-interface CliArgs {
-  port?: number;
-  dataDir?: string;
-  open: boolean;
-}
-
-export function parseCliArgs(argv: string[]): CliArgs | { error: string } {
-  const out: CliArgs = { open: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = () => inline ?? argv[++i];
-    if (flag === '--port') {
-      const v = value();
-      const n = Number(v);
-      if (!v || !Number.isInteger(n) || n < 0 || n > 65535) return { error: `--port must be a number 0-65535 (got ${v ?? 'nothing'})` };
-      out.port = n;
-    } else if (flag === '--data-dir') {
-      const v = value();
-      if (!v) return { error: '--data-dir needs a folder' };
-      out.dataDir = path.resolve(v);
-    } else if (flag === '--open') out.open = true;
-    else if (flag === '--help' || flag === '-h') return { error: 'usage: screentime-web [--port N] [--data-dir DIR] [--open]' };
-    else return { error: `unknown option ${a}; usage: screentime-web [--port N] [--data-dir DIR] [--open]` };
-  }
-  return out;
-}
-
-function openBrowser(url: string): void {
-  // Argument arrays only: the URL never passes through a shell.
-  const [cmd, args] =
-    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['explorer.exe', [url]] : ['xdg-open', [url]];
-  try {
-    spawn(cmd, args as string[], { stdio: 'ignore', detached: true }).on('error', () => undefined).unref();
-  } catch {
-    /* no browser opener: the URL is printed anyway */
-  }
-}
-
-async function main(): Promise<void> {
-  const args = parseCliArgs(process.argv.slice(2));
-  if ('error' in args) {
-    console.error(args.error);
-    process.exit(2);
-  }
-  const host = await startWebHost({ port: args.port ?? 0, dataDir: args.dataDir });
-  if (args.open) openBrowser(host.url);
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    void host.close().then(() => process.exit(0));
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  return { url, port: address.port, token, bridge: core.bridge, close };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  main().catch((e: unknown) => {
+  runWebHostCli(process.argv.slice(2), startWebHost).catch((e: unknown) => {
     console.error(`Screentime could not start: ${(e as Error).message}`);
     process.exit(1);
   });

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_STRIDE } from '../../shared/stages.js';
 import { DEFAULT_THREADS, parseCli } from './args.js';
 
 describe('parseCli', () => {
+  it('accepts the highest stride the window may ask for', () => {
+    const c = parseCli(['run', 'ep', '--stride', String(MAX_STRIDE)]);
+    expect(c.kind === 'run' && c.options.stride).toBe(MAX_STRIDE);
+  });
   it('parses a stage command with every option', () => {
     const c = parseCli(['stage', 'detect_track', '/ep', '--profile', 'low_power', '--stride', '5', '--threads', '1', '--out', '/o', '--models', '/m', '--json']);
     expect(c).toEqual({
@@ -39,6 +44,8 @@ describe('parseCli', () => {
     [['run', 'ep', '--profile', 'turbo'], /--profile must be one of/],
     [['run', 'ep', '--stride', '0'], /--stride must be between 1/],
     [['run', 'ep', '--stride', '2.5'], /whole number/],
+    // the window's limit (shared/stages.ts MAX_STRIDE), not a separate one
+    [['run', 'ep', '--stride', '121'], /--stride must be between 1 and 120/],
     [['run', 'ep', '--threads', '-1'], /./],
     [['run', 'ep', '--threads', '999'], /--threads must be between/],
     [['run', 'ep', '--bogus'], /Unknown option/],

@@ -2,10 +2,9 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SEGMENT_EXPORT_FORMATS, type SegmentExportFormat } from '../export/episode-export.js';
-import { DEFAULT_PROFILE, PROFILES, STAGES, isProfile, isStageName, type Profile, type StageName } from '../../shared/stages.js';
+import { DEFAULT_PROFILE, MAX_STRIDE, MAX_THREADS, PROFILES, STAGES, isProfile, isStageName, type Profile, type StageName } from '../../shared/stages.js';
 
 export const DEFAULT_THREADS = 2;
-export const MAX_THREADS = 64;
 
 export interface CommonStageOptions {
   episode: string;
@@ -30,7 +29,7 @@ export type Command =
 
 const STAGE_OPTION_HELP = `Options:
   --profile P     ${PROFILES.join(' | ')} (default ${DEFAULT_PROFILE})
-  --stride N      analyse every Nth frame (default: from the profile and the frame rate)
+  --stride N      analyse every Nth frame, 1-${MAX_STRIDE} (default: from the profile and the frame rate)
   --threads N     cap on busy compute threads, 1-${MAX_THREADS} (default ${DEFAULT_THREADS})
   --out DIR       artifact folder (default <episode>/screentime)
   --models DIR    folder holding the model files (default: see "screentime models --help")
@@ -148,7 +147,7 @@ function parseStageLike(kind: 'run' | 'stage', rest: string[], stdoutIsTTY: bool
   if (pos.length > 1) return { kind: 'usage-error', message: `one episode at a time (got ${pos.length}: ${pos.join(', ')})`, help };
   const profile = v.profile ?? DEFAULT_PROFILE;
   if (!isProfile(profile)) return { kind: 'usage-error', message: `--profile must be one of ${PROFILES.join(', ')}, got "${profile}"`, help };
-  const stride = intOption('stride', v.stride, 1, 1000);
+  const stride = intOption('stride', v.stride, 1, MAX_STRIDE);
   if (typeof stride === 'string') return { kind: 'usage-error', message: stride, help };
   const threads = intOption('threads', v.threads, 1, MAX_THREADS);
   if (typeof threads === 'string') return { kind: 'usage-error', message: threads, help };

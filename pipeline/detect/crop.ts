@@ -1,10 +1,8 @@
 // Face crops and face quality, computed from the analysis frame (bgr24) while it is in memory.
 // Pure functions on typed arrays; the output buffers are supplied by the caller (pooled).
 
-import type { Box, Point } from '../../shared/artifacts.js';
+import { SAMPLE_SIZE, type Box, type Point } from '../../shared/artifacts.js';
 
-export const SAMPLE_SIZE = 192;
-export const SAMPLE_BYTES = SAMPLE_SIZE * SAMPLE_SIZE * 3;
 /** Crop side = CROP_SCALE x the longer side of the face box (loose: room for alignment). */
 export const CROP_SCALE = 2.0;
 

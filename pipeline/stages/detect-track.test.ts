@@ -2,12 +2,11 @@ import { describe, it, expect } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Manifest, ShotRow, TrackRow, DetectionRow, VideoFacts } from '../../shared/artifacts.js';
+import { SAMPLE_BYTES, type Manifest, type SampleRow, type ShotRow, type TrackRow, type DetectionRow, type VideoFacts } from '../../shared/artifacts.js';
 import { EXIT, type Profile } from '../../shared/stages.js';
 import { StageError, type StageContext } from '../runtime/stage.js';
 import { probeVideo } from '../video/probe.js';
-import { detectTrack, type SampleRow } from './detect-track.js';
-import { SAMPLE_BYTES } from '../detect/crop.js';
+import { detectTrack } from './detect-track.js';
 import { profileDefaults } from '../detect/profiles.js';
 import { MODELS_DIR, mediaPath, missing, tempEpisode } from '../../test-support/shared-data.js';
 import { commandName, descendants, waitGone } from '../../test-support/proc.js';
@@ -50,6 +49,91 @@ async function makeCtx(videoName: string, o: { profile?: Profile; threads?: numb
 
 const skipGt = missing(MODEL, GT_VIDEO, GT_JSON);
 
+/** Every track lies inside one GT shot and says which; every detection row belongs to a track, within its frames. */
+function expectRowsConsistent(gt: { shots: GtShot[] }, tracks: TrackRow[], dets: DetectionRow[]): void {
+  for (const t of tracks) {
+    const s = gt.shots[t.shot]!;
+    expect(t.first_frame).toBeGreaterThanOrEqual(s.start_frame);
+    expect(t.last_frame).toBeLessThan(s.end_frame);
+  }
+  const byId = new Map(tracks.map((t) => [t.track_id, t]));
+  const nDet = new Map<number, number>();
+  for (const d of dets) {
+    const t = byId.get(d.track_id);
+    expect(t).toBeDefined();
+    expect(d.frame_idx).toBeGreaterThanOrEqual(t!.first_frame);
+    expect(d.frame_idx).toBeLessThanOrEqual(t!.last_frame);
+    expect(d.ts).toBeCloseTo(d.frame_idx / 25, 3);
+    nDet.set(d.track_id, (nDet.get(d.track_id) ?? 0) + 1);
+  }
+  for (const t of tracks) expect(nDet.get(t.track_id)).toBe(t.n_detections);
+}
+
+/**
+ * Coverage: identities are listed left to right; tracks of a shot are grouped by their mean
+ * centre x into that many groups (split at the widest gaps). Shots without a face must have no
+ * track. Returns the worst fraction of its shot's frames an identity is covered, and a report.
+ */
+function coverage(gt: { shots: GtShot[] }, tracks: TrackRow[], dets: DetectionRow[], stride: number): { worst: number; report: string[] } {
+  const cx = new Map<number, number>();
+  for (const t of tracks) {
+    const ds = dets.filter((d) => d.track_id === t.track_id);
+    cx.set(t.track_id, ds.reduce((a, d) => a + (d.bbox[0] + d.bbox[2]) / 2, 0) / ds.length);
+  }
+  const report: string[] = [];
+  let worst = 1;
+  for (const s of gt.shots) {
+    const ts = tracks.filter((t) => t.shot === s.index).sort((a, b) => cx.get(a.track_id)! - cx.get(b.track_id)!);
+    if (s.identities.length === 0) {
+      expect(ts, `shot ${s.index} has no face`).toHaveLength(0);
+      continue;
+    }
+    const n = s.identities.length;
+    const gaps = ts.slice(1).map((t, i) => ({ i: i + 1, g: cx.get(t.track_id)! - cx.get(ts[i]!.track_id)! }));
+    const splits = gaps.sort((a, b) => b.g - a.g).slice(0, n - 1).map((g) => g.i).sort((a, b) => a - b);
+    const groups: TrackRow[][] = [];
+    let from = 0;
+    for (const sp of [...splits, ts.length]) { groups.push(ts.slice(from, sp)); from = sp; }
+    s.identities.forEach((name, k) => {
+      const covered = new Uint8Array(s.end_frame - s.start_frame);
+      for (const t of groups[k] ?? []) {
+        for (let f = Math.max(t.first_frame, s.start_frame); f < Math.min(t.last_frame + stride, s.end_frame); f++) covered[f - s.start_frame] = 1;
+      }
+      const frac = covered.reduce((a, v) => a + v, 0) / covered.length;
+      worst = Math.min(worst, frac);
+      report.push(`shot ${s.index} ${name}: ${(100 * frac).toFixed(1)}% (${(groups[k] ?? []).length} track(s))`);
+    });
+  }
+  return { worst, report };
+}
+
+/** Samples: one 192x192 RGB per row, every track has some, none more than K, and they are real face crops. */
+function expectSamplesConsistent(outDir: string, tracks: TrackRow[], K: number): void {
+  const samples = readJsonl<SampleRow>(path.join(outDir, 'samples.jsonl'));
+  expect(statSync(path.join(outDir, 'samples.rgb')).size).toBe(samples.length * SAMPLE_BYTES);
+  expect(samples.map((s) => s.sample_idx)).toEqual(samples.map((_, i) => i));
+  for (const t of tracks) {
+    const mine = samples.filter((s) => s.track_id === t.track_id);
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.length).toBeLessThanOrEqual(K);
+    for (const s of mine) {
+      expect(s.frame_idx).toBeGreaterThanOrEqual(t.first_frame);
+      expect(s.frame_idx).toBeLessThanOrEqual(t.last_frame);
+      // eyes land near the middle of the loose crop (face box = middle half)
+      for (const [x, y] of s.landmarks.slice(0, 2)) {
+        expect(x).toBeGreaterThan(40); expect(x).toBeLessThan(152);
+        expect(y).toBeGreaterThan(30); expect(y).toBeLessThan(152);
+      }
+    }
+  }
+  // A sample is a real face crop, not black: mean brightness well above 0.
+  const fd = openSync(path.join(outDir, 'samples.rgb'), 'r');
+  const buf = Buffer.alloc(SAMPLE_BYTES);
+  readSync(fd, buf, 0, SAMPLE_BYTES, 0);
+  closeSync(fd);
+  expect(buf.reduce((a, v) => a + v, 0) / SAMPLE_BYTES).toBeGreaterThan(30);
+}
+
 describe('detect_track on episode_gt.mp4', () => {
   // performance (960 wide) passes too but takes ~3x longer: run it by hand when changing the tracker.
   it.skipIf(skipGt !== null).each(['balanced', 'low_power'] as Profile[])(`%s: cuts tracks at shots and covers every face of every shot ${skipGt ?? ''}`, async (profile) => {
@@ -70,85 +154,14 @@ describe('detect_track on episode_gt.mp4', () => {
     const tracks = readJsonl<TrackRow>(path.join(outDir, 'tracks.jsonl'));
     const dets = readJsonl<DetectionRow>(path.join(outDir, 'detections.jsonl'));
     expect(tracks.length).toBeGreaterThan(0);
-    // Every track lies inside one GT shot, and says which.
-    for (const t of tracks) {
-      const s = gt.shots[t.shot]!;
-      expect(t.first_frame).toBeGreaterThanOrEqual(s.start_frame);
-      expect(t.last_frame).toBeLessThan(s.end_frame);
-    }
-    // Every detection row belongs to a track that exists, within its frames.
-    const byId = new Map(tracks.map((t) => [t.track_id, t]));
-    const nDet = new Map<number, number>();
-    for (const d of dets) {
-      const t = byId.get(d.track_id);
-      expect(t).toBeDefined();
-      expect(d.frame_idx).toBeGreaterThanOrEqual(t!.first_frame);
-      expect(d.frame_idx).toBeLessThanOrEqual(t!.last_frame);
-      expect(d.ts).toBeCloseTo(d.frame_idx / 25, 3);
-      nDet.set(d.track_id, (nDet.get(d.track_id) ?? 0) + 1);
-    }
-    for (const t of tracks) expect(nDet.get(t.track_id)).toBe(t.n_detections);
+    expectRowsConsistent(gt, tracks, dets);
 
-    // Coverage: identities are listed left to right; tracks of a shot are grouped by their mean
-    // centre x into that many groups (split at the widest gaps).
-    const stride = Number(stats.stride);
-    const cx = new Map<number, number>();
-    for (const t of tracks) {
-      const ds = dets.filter((d) => d.track_id === t.track_id);
-      cx.set(t.track_id, ds.reduce((a, d) => a + (d.bbox[0] + d.bbox[2]) / 2, 0) / ds.length);
-    }
-    const report: string[] = [];
-    let worst = 1;
-    for (const s of gt.shots) {
-      const ts = tracks.filter((t) => t.shot === s.index).sort((a, b) => cx.get(a.track_id)! - cx.get(b.track_id)!);
-      if (s.identities.length === 0) {
-        expect(ts, `shot ${s.index} has no face`).toHaveLength(0);
-        continue;
-      }
-      const n = s.identities.length;
-      const gaps = ts.slice(1).map((t, i) => ({ i: i + 1, g: cx.get(t.track_id)! - cx.get(ts[i]!.track_id)! }));
-      const splits = gaps.sort((a, b) => b.g - a.g).slice(0, n - 1).map((g) => g.i).sort((a, b) => a - b);
-      const groups: TrackRow[][] = [];
-      let from = 0;
-      for (const sp of [...splits, ts.length]) { groups.push(ts.slice(from, sp)); from = sp; }
-      s.identities.forEach((name, k) => {
-        const covered = new Uint8Array(s.end_frame - s.start_frame);
-        for (const t of groups[k] ?? []) {
-          for (let f = Math.max(t.first_frame, s.start_frame); f < Math.min(t.last_frame + stride, s.end_frame); f++) covered[f - s.start_frame] = 1;
-        }
-        const frac = covered.reduce((a, v) => a + v, 0) / covered.length;
-        worst = Math.min(worst, frac);
-        report.push(`shot ${s.index} ${name}: ${(100 * frac).toFixed(1)}% (${(groups[k] ?? []).length} track(s))`);
-      });
-    }
+    const { worst, report } = coverage(gt, tracks, dets, Number(stats.stride));
     console.log(report.join('\n'));
     console.log(`worst coverage ${(100 * worst).toFixed(1)}%`);
     expect(worst).toBeGreaterThanOrEqual(0.9);
 
-    // Samples: one 192x192 RGB per row, every track has some, none more than K.
-    const samples = readJsonl<SampleRow>(path.join(outDir, 'samples.jsonl'));
-    expect(statSync(path.join(outDir, 'samples.rgb')).size).toBe(samples.length * SAMPLE_BYTES);
-    expect(samples.map((s) => s.sample_idx)).toEqual(samples.map((_, i) => i));
-    for (const t of tracks) {
-      const mine = samples.filter((s) => s.track_id === t.track_id);
-      expect(mine.length).toBeGreaterThan(0);
-      expect(mine.length).toBeLessThanOrEqual(K);
-      for (const s of mine) {
-        expect(s.frame_idx).toBeGreaterThanOrEqual(t.first_frame);
-        expect(s.frame_idx).toBeLessThanOrEqual(t.last_frame);
-        // eyes land near the middle of the loose crop (face box = middle half)
-        for (const [x, y] of s.landmarks.slice(0, 2)) {
-          expect(x).toBeGreaterThan(40); expect(x).toBeLessThan(152);
-          expect(y).toBeGreaterThan(30); expect(y).toBeLessThan(152);
-        }
-      }
-    }
-    // A sample is a real face crop, not black: mean brightness well above 0.
-    const fd = openSync(path.join(outDir, 'samples.rgb'), 'r');
-    const buf = Buffer.alloc(SAMPLE_BYTES);
-    readSync(fd, buf, 0, SAMPLE_BYTES, 0);
-    closeSync(fd);
-    expect(buf.reduce((a, v) => a + v, 0) / SAMPLE_BYTES).toBeGreaterThan(30);
+    expectSamplesConsistent(outDir, tracks, K);
     // Nothing temporary left behind.
     expect(readdirSync(outDir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
