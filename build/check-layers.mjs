@@ -13,23 +13,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { sourceFiles } from './source-files.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Top-level folders that hold no sources of ours. */
 const NOT_SOURCE = new Set(['node_modules', 'dist', 'release', 'out', 'test-results', 'docs', 'coverage']);
 const SOURCE = /\.(ts|tsx|mts|cts|js|mjs|cjs)$/;
-const TEST = /\.test\.[cm]?[jt]sx?$/;
-
-function sourceFiles(dir) {
-  const out = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name.startsWith('.') || e.name === 'node_modules') continue;
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...sourceFiles(p));
-    else if (SOURCE.test(e.name) && !TEST.test(e.name)) out.push(p);
-  }
-  return out;
-}
 
 const topOf = (file) => path.relative(ROOT, file).split(path.sep)[0];
 
@@ -129,7 +118,7 @@ function main() {
   const folders = readdirSync(ROOT, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.startsWith('.') && !NOT_SOURCE.has(e.name))
     .map((e) => e.name);
-  const files = folders.flatMap((f) => sourceFiles(path.join(ROOT, f)));
+  const files = folders.flatMap((f) => sourceFiles(path.join(ROOT, f), SOURCE));
   const graph = folderGraph(folders, files);
   const cycles = findCycles(graph);
   if (cycles.length) {

@@ -2,7 +2,8 @@
 // the queue benchmark. Everything here is plain data in, plain data out, so it is tested directly.
 
 import type { JobInfo } from '../shared/ipc.js';
-import { isProfile, isStageName, type Profile, type StageName } from '../shared/stages.js';
+import path from 'node:path';
+import { ARTIFACT_DIR_NAME, isProfile, isStageName, type Profile, type StageName } from '../shared/stages.js';
 
 /** One BullMQ queue holds every stage job; the job name is the stage (or `ping`). */
 export const QUEUE_NAME = 'screentime-stages';
@@ -47,6 +48,11 @@ export interface StageJobData {
   episodeId: string;
   /** The episode folder as the submitting machine sees it (workers may map the prefix). */
   episodeDir: string;
+  /**
+   * The artifact folder as the submitting machine sees it (mapped like episodeDir). Absent or
+   * null: <episodeDir>/screentime. A custom folder is passed to the stage as --out, as in local mode.
+   */
+  outDir?: string | null;
   stage: StageName;
   profile: Profile;
   /** null: the stage's own default for the profile. */
@@ -89,12 +95,18 @@ export interface StageJobResult {
   reused?: boolean;
 }
 
+/** The artifact folder of a job as the submitting machine sees it. Pure. */
+export function jobOutDir(data: Pick<StageJobData, 'episodeDir' | 'outDir'>): string {
+  return data.outDir ?? path.join(data.episodeDir, ARTIFACT_DIR_NAME);
+}
+
 export function isStageJobData(v: unknown): v is StageJobData {
   if (!v || typeof v !== 'object') return false;
   const d = v as Record<string, unknown>;
   return (
     typeof d.episodeId === 'string' &&
     typeof d.episodeDir === 'string' &&
+    (d.outDir === undefined || d.outDir === null || (typeof d.outDir === 'string' && d.outDir.length > 0)) &&
     isStageName(d.stage) &&
     isProfile(d.profile) &&
     (d.stride === null || (typeof d.stride === 'number' && Number.isInteger(d.stride) && d.stride >= 1)) &&

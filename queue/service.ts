@@ -18,11 +18,10 @@
 
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import path from 'node:path';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { JobInfo, QueueStatus } from '../shared/ipc.js';
-import { ARTIFACT_DIR_NAME, STAGES, isProfile, isStageName, type Profile, type StageName } from '../shared/stages.js';
+import { STAGES, isProfile, isStageName, type Profile, type StageName } from '../shared/stages.js';
 import { readManifest } from '../pipeline/runtime/manifest.js';
 import {
   CANCEL_CHANNEL,
@@ -35,6 +34,7 @@ import {
   RETRY_BACKOFF_MS,
   dedupIdFor,
   isStageJobData,
+  jobOutDir,
   jobInfoState,
   persistenceWarning,
   progressFraction,
@@ -49,6 +49,8 @@ export interface SubmitRequest {
   episodeId: string;
   /** Episode folder as this machine sees it; workers map the prefix if they mount it elsewhere. */
   episodeDir: string;
+  /** Artifact folder as this machine sees it; absent or null: <episodeDir>/screentime. */
+  outDir?: string | null;
   stages: StageName[];
   profile: Profile;
   stride?: number | null;
@@ -217,6 +219,7 @@ export class QueueService {
           v: 1,
           episodeId: req.episodeId,
           episodeDir: req.episodeDir,
+          ...(req.outDir ? { outDir: req.outDir } : {}),
           stage,
           profile: req.profile,
           stride: req.stride,
@@ -334,8 +337,8 @@ export class QueueService {
     const chain = this.lostChain(start);
     const replaces: Partial<Record<StageName, string>> = {};
     for (const k of chain) replaces[k.data.stage] = k.info.jobId;
-    const { episodeId, episodeDir, profile, stride } = start.data;
-    const jobs = await this.submit({ episodeId, episodeDir, profile, stride, stages: chain.map((k) => k.data.stage), replaces });
+    const { episodeId, episodeDir, outDir, profile, stride } = start.data;
+    const jobs = await this.submit({ episodeId, episodeDir, outDir, profile, stride, stages: chain.map((k) => k.data.stage), replaces });
     for (const k of chain) this.lost.delete(k.info.jobId);
     return jobs;
   }
@@ -557,7 +560,7 @@ export function normaliseStages(stages: readonly unknown[]): StageName[] {
  * Why a job is listed as lost, with what the episode's manifest says about its stage now (the
  * desktop sees the episode folder): a run that went on without the queue may have completed.
  */
-export function lostMessage(k: KnownJob, outDir = path.join(k.data.episodeDir, ARTIFACT_DIR_NAME)): string {
+export function lostMessage(k: KnownJob, outDir = jobOutDir(k.data)): string {
   const was = k.info.state === 'active' ? `running${k.info.worker ? ` on ${k.info.worker}` : ''}` : 'waiting';
   const rec = readManifest(outDir)?.stages[k.data.stage];
   const since = rec?.started_at ? Date.parse(rec.started_at) >= k.info.createdAt : false;

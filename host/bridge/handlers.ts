@@ -156,7 +156,7 @@ export const handlers: Handlers = {
 
   'queue:cancel': async (ctx, _s, req) => {
     const r = await queueOrThrow(ctx).cancel(req.jobId);
-    return { cancelled: typeof r === 'boolean' ? r : r.cancelled };
+    return { cancelled: r.cancelled };
   },
 
   'queue:resubmit': async (ctx, _s, req) => queueOrThrow(ctx).resubmitLost(req.jobId),

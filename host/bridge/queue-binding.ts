@@ -13,7 +13,7 @@ import type { QueuePort, QueueSubmitRequest } from './types.js';
 export interface QueueServiceLike {
   configure(redisUrl: string | null): Promise<void>;
   status(): ReturnType<QueuePort['status']>;
-  submit(req: { episodeId: string; episodeDir: string; stages: QueueSubmitRequest['stages']; profile: QueueSubmitRequest['profile']; stride?: number | null }): Promise<JobInfo[]>;
+  submit(req: Pick<QueueSubmitRequest, 'episodeId' | 'episodeDir' | 'outDir' | 'stages' | 'profile' | 'stride'>): Promise<JobInfo[]>;
   list(): Promise<JobInfo[]>;
   cancel(jobId: string): Promise<{ cancelled: boolean }>;
   resubmitLost(jobId: string): Promise<JobInfo[]>;
@@ -41,7 +41,8 @@ export function queueBinding(settings: SettingsStore, load: QueueServiceLoader):
   };
   const port: QueuePort = {
     status: async () => (await get()).status(),
-    submit: async (req) => (await get()).submit({ episodeId: req.episodeId, episodeDir: req.episodeDir, stages: req.stages, profile: req.profile, stride: req.stride }),
+    // The artifact folder goes with the job: a worker writes where local mode would (--out).
+    submit: async (req) => (await get()).submit({ episodeId: req.episodeId, episodeDir: req.episodeDir, outDir: req.outDir, stages: req.stages, profile: req.profile, stride: req.stride }),
     list: async () => (await get()).list(),
     cancel: async (jobId) => (await get()).cancel(jobId),
     resubmitLost: async (jobId) => (await get()).resubmitLost(jobId),

@@ -21,7 +21,8 @@ export interface Session {
 export interface RunnerPort {
   run(req: RunStageRequest, sink: RunnerSink): Promise<RunStageResult>;
   cancel(episodeId: string, stage: StageName): boolean | Promise<boolean>;
-  endSession(sessionId: string): unknown;
+  /** Resolves with how many runs it ended (LocalRunner); a runner with nothing to end returns nothing. */
+  endSession(sessionId: string): Promise<number> | void;
   shutdown(): Promise<void>;
   active(): ActiveRun[];
   onActivityChange(listener: ActivityListener): () => void;
@@ -45,7 +46,7 @@ export interface QueuePort {
   status(): Promise<QueueStatus>;
   submit(req: QueueSubmitRequest): Promise<JobInfo[]>;
   list(): Promise<JobInfo[]>;
-  cancel(jobId: string): Promise<boolean | { cancelled: boolean }>;
+  cancel(jobId: string): Promise<{ cancelled: boolean }>;
   /** Submits again the lost part of a lost job's chain. */
   resubmitLost(jobId: string): Promise<JobInfo[]>;
   /** Job state changes; the bridge forwards them as 'queue:job' to every open session. */

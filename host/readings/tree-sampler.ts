@@ -5,15 +5,10 @@
 // tree where no pid has a second sample yet reports null rather than a false 0.
 
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import pidusage from 'pidusage';
+import { readThreadCount } from '../../pipeline/runtime/proc.js';
 import type { TreeSample } from './types.js';
 
-/** Reads `Threads:` from a /proc/<pid>/status text. Pure. */
-export function parseThreadsFromStatus(status: string): number | null {
-  const m = /^Threads:\s+(\d+)/m.exec(status);
-  return m ? Number(m[1]) : null;
-}
 
 /** Counts threads in `ps -M -p <pid>` output (macOS): one line per thread after the header. Pure. */
 export function parsePsMThreads(text: string): number | null {
@@ -48,14 +43,10 @@ export async function countThreads(pids: number[]): Promise<number | null> {
     let sum = 0;
     let any = false;
     for (const pid of pids) {
-      try {
-        const n = parseThreadsFromStatus(readFileSync(`/proc/${pid}/status`, 'utf8'));
-        if (n !== null) {
-          sum += n;
-          any = true;
-        }
-      } catch {
-        /* exited */
+      const n = readThreadCount(pid);
+      if (n !== null) {
+        sum += n;
+        any = true;
       }
     }
     return any ? sum : null;

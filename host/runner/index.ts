@@ -5,7 +5,8 @@
 //   runner.cancel(episodeId, stage); runner.endSession(sessionId); await runner.shutdown();
 //   runner.active(); const off = runner.onActivityChange((runs) => ...);
 
-export { DEFAULT_TIMEOUT_S, LocalRunner, capThreads, threadEnv } from './local-runner.js';
+export { DEFAULT_TIMEOUT_S, LocalRunner, capThreads } from './local-runner.js';
+export { threadEnv } from '../../pipeline/runtime/thread-env.js';
 export { ThermalGuard, type GuardAction } from './thermal-guard.js';
 export { CpuBudget, LOCAL_CPU_BUDGET_THREADS, appCpuBudget, type BudgetTicket, type BudgetWaiter } from './cpu-budget.js';
 export type {

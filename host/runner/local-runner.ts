@@ -10,66 +10,33 @@
 
 import os from 'node:os';
 import path from 'node:path';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createLineSplitter, parseStageLine, type StageEvent, type StageStartEvent } from '../../shared/progress.js';
-import { ARTIFACT_DIR_NAME, LOCAL_MODE_MAX_THREADS, isProfile, isStageName, type StageName } from '../../shared/stages.js';
-import type { Readings, RunStageResult, StageProgress, ThermalReading } from '../../shared/ipc.js';
+import type { StageEvent, StageProgressEvent } from '../../shared/progress.js';
+import { LOCAL_MODE_MAX_THREADS, isProfile, isStageName, type StageName } from '../../shared/stages.js';
+import type { Readings, RunStageResult, ThermalReading } from '../../shared/ipc.js';
 import { alreadyRunningMessage, readActiveLock } from '../../pipeline/runtime/lock.js';
+import { killGroupsSync } from '../../pipeline/runtime/process-tree.js';
+import { progressFigures, startStageProcess, type StageExit, type StageProcess } from '../../pipeline/runtime/stage-process.js';
+import { classifyStageEnd } from '../../pipeline/runtime/stage-outcome.js';
 import { defaultThermalSource } from '../readings/thermal.js';
-import { TreeSampler } from '../readings/tree-sampler.js';
-import type { ThermalSource } from '../readings/types.js';
-import {
-  isProcessGone,
-  killGroupsSync,
-  killTree,
-  listTree,
-  listTreeLinuxSync,
-  pauseTree,
-  reniceTree,
-  resumeTree,
-  spawnGroup,
-} from '../../pipeline/runtime/process-tree.js';
+import type { ThermalSource, TreeSample } from '../readings/types.js';
 import { ThermalGuard } from './thermal-guard.js';
 import { appCpuBudget, type BudgetTicket, type CpuBudget } from './cpu-budget.js';
 import { budgetFreeLine, cancelledWaitingLine, waitingLine } from './wait-messages.js';
 import { EventThrottle } from './throttle.js';
-import { PREFIX, cancelledLine, capLine, completedLine, describeFailure, failedLine, paramsLine, startingLine } from './messages.js';
+import { PREFIX, cancelledLine, capLine, completedLine, failedLine, paramsLine, startingLine } from './messages.js';
+import { RunLog } from './run-log.js';
+import { ActiveTimeout } from './active-timeout.js';
+import { startReadingsLoop } from './readings-loop.js';
 import type { ActiveRun, ActivityListener, LocalRunnerOptions, NodeCommand, RunStageRequest, RunnerEvent, RunnerSink } from './types.js';
 
 export const DEFAULT_TIMEOUT_S = 3600;
-const LOG_FLUSH_MS = 200;
-const LOG_BATCH_MAX = 200;
 /** Live events (progress + readings) per run: at most one per 100 ms = 10 per second. */
 const LIVE_EVENT_GAP_MS = 100;
-
-/** Environment that caps every common threading runtime in the tree (inherited by ffmpeg etc.). */
-export function threadEnv(threads: number): Record<string, string> {
-  const n = String(threads);
-  return {
-    UV_THREADPOOL_SIZE: n,
-    OMP_NUM_THREADS: n,
-    OPENBLAS_NUM_THREADS: n,
-    MKL_NUM_THREADS: n,
-    VECLIB_MAXIMUM_THREADS: n,
-    NUMEXPR_NUM_THREADS: n,
-    SCREENTIME_THREADS: n,
-  };
-}
 
 /** The thread count local mode uses: the request, at most `cap`, at least 1. Pure. */
 export function capThreads(requested: number | undefined, cap: number = LOCAL_MODE_MAX_THREADS): number {
   const want = requested === undefined || !Number.isFinite(requested) ? cap : Math.floor(requested);
   return Math.max(1, Math.min(want, cap));
-}
-
-/** CLI arguments of one local stage run. Pure. */
-export function stageArgs(req: RunStageRequest, cpuThreads: number): string[] {
-  // Absolute paths: the stage's working directory is not the caller's concern.
-  const args = ['stage', req.stage, path.resolve(req.episodeDir), '--profile', req.profile];
-  if (req.stride !== undefined) args.push('--stride', String(req.stride));
-  args.push('--threads', String(cpuThreads));
-  if (path.resolve(req.outDir) !== path.resolve(req.episodeDir, ARTIFACT_DIR_NAME)) args.push('--out', path.resolve(req.outDir));
-  return args;
 }
 
 /** Why another process's active lock on the stage refuses this run, or null. */
@@ -86,7 +53,8 @@ interface Run {
   key: string;
   req: RunStageRequest;
   sink: RunnerSink;
-  child: ChildProcessWithoutNullStreams | null;
+  /** The stage process once started. */
+  proc: StageProcess | null;
   pid: number | null;
   startedAt: number;
   fraction: number;
@@ -94,10 +62,7 @@ interface Run {
   /** Set when we end the run ourselves: cancel / session end / shutdown. */
   cancelReason: string | null;
   timedOutAfterS: number | null;
-  killing: Promise<unknown> | null;
   done: Promise<RunStageResult>;
-  knownPids: Set<number>;
-  onPauseChange: ((paused: boolean) => void) | null;
   /** Its share of the CPU budget: held while the tree lives, or its place in the line. */
   ticket: BudgetTicket | null;
   /** 1-based place in the line while waiting for the budget; null otherwise. */
@@ -164,17 +129,14 @@ export class LocalRunner {
       key,
       req,
       sink,
-      child: null,
+      proc: null,
       pid: null,
       startedAt: Date.now(),
       fraction: 0,
       paused: false,
       cancelReason: null,
       timedOutAfterS: null,
-      killing: null,
       done: Promise.resolve(null as unknown as RunStageResult),
-      knownPids: new Set(),
-      onPauseChange: null,
       ticket: null,
       waitingPlace: null,
       leaveLine: null,
@@ -262,8 +224,7 @@ export class LocalRunner {
   }
 
   private killRun(run: Run): void {
-    if (run.killing || run.pid === null) return;
-    run.killing = killTree(run.pid, { graceMs: this.opts.killGraceMs, knownPids: [...run.knownPids] });
+    void run.proc?.kill(this.opts.killGraceMs);
   }
 
   private result(
@@ -283,282 +244,168 @@ export class LocalRunner {
     };
   }
 
+  /** Starts the stage and follows it to its end: log, live events, timeout, readings, outcome. */
   private async execute(run: Run, cpuThreads: number): Promise<RunStageResult> {
     const { req } = run;
-    const emit = (e: RunnerEvent) => this.emit(run, e);
     // Elapsed time and the timeout count from here: waiting in line is not the stage's time.
     run.startedAt = Date.now();
-    const logs: string[] = [...run.earlyLogs];
-    let pendingLog: string[] = [];
-    const flushLog = () => {
-      if (pendingLog.length === 0) return;
-      const lines = pendingLog;
-      pendingLog = [];
-      emit({ event: 'stage:log', payload: { episodeId: req.episodeId, stage: req.stage, lines } });
-    };
-    const log = (line: string) => {
-      logs.push(line);
-      pendingLog.push(line);
-      if (pendingLog.length >= LOG_BATCH_MAX) flushLog();
-    };
-    const logTimer = setInterval(flushLog, LOG_FLUSH_MS);
+    const log = new RunLog(run.earlyLogs, (lines) => this.emit(run, { event: 'stage:log', payload: { episodeId: req.episodeId, stage: req.stage, lines } }), () =>
+      this.headerLines(run, cpuThreads),
+    );
     const live = new EventThrottle<'progress' | 'readings'>(LIVE_EVENT_GAP_MS);
+    log.add(startingLine(req.stage));
+    const proc = this.startStage(run, cpuThreads, log, live);
+    const timeout = new ActiveTimeout(req.timeoutS ?? DEFAULT_TIMEOUT_S, () => {
+      if (run.cancelReason !== null) return;
+      run.timedOutAfterS = req.timeoutS ?? DEFAULT_TIMEOUT_S;
+      this.killRun(run);
+    });
+    const readings = proc.pid === null ? null : this.watchTree(run, proc, log, live, timeout);
 
-    let startEvent: StageStartEvent | null = null;
-    let errorMessage: string | null = null;
-    let summary: RunStageResult['summary'] = null;
-    let lastStderr: string | null = null;
-    // Stage lines that arrive before its `start` event wait, so the header lines come first and
-    // state what the stage itself reported it runs with.
-    let headerDone = false;
-    const held: string[] = [];
-    const finishHeader = () => {
-      if (headerDone) return;
-      headerDone = true;
-      log(
-        paramsLine({
-          device: startEvent?.device ?? req.device ?? 'cpu',
-          profile: startEvent?.profile ?? req.profile,
-          stride: startEvent?.stride ?? req.stride ?? null,
-          cpuThreads,
-        }),
-      );
-      log(capLine(cpuThreads, req.threads));
-      if (startEvent && startEvent.threads > cpuThreads) {
-        log(`${PREFIX} warning: the stage reported ${startEvent.threads} threads, more than the cap of ${cpuThreads}`);
-      }
-      for (const l of held.splice(0)) log(l);
-    };
-    const stageLog = (line: string) => {
-      if (headerDone) log(line);
-      else held.push(line);
-    };
-    // A stage that never sends `start` (it failed early, or is an older CLI) must not hold its
-    // log lines back for long.
-    const headerTimer = setTimeout(finishHeader, 2000);
+    const exit = await proc.finished;
+    readings?.stop();
+    timeout.stop();
+    return this.finish(run, cpuThreads, exit, log, live);
+  }
 
-    log(startingLine(req.stage));
-    const env: NodeJS.ProcessEnv = { ...process.env, ...this.opts.env, ...this.node.env, ...threadEnv(cpuThreads) };
-    const args = [...this.node.argsPrefix, this.opts.cliPath, ...stageArgs(req, cpuThreads)];
-
-    let child: ChildProcessWithoutNullStreams;
-    try {
-      // No cwd: a missing episode folder must reach the stage, which says so in words, instead of
-      // failing the spawn with a misleading ENOENT about node itself.
-      child = spawnGroup(this.node.command, args, { env });
-    } catch (e) {
-      clearInterval(logTimer);
-      clearTimeout(headerTimer);
-      const error = `could not start the stage: ${(e as Error).message}`;
-      log(failedLine(req.stage, error));
-      flushLog();
-      const res = this.result(req, { status: 'error', error, logs, elapsedSeconds: 0, cpuThreads });
-      emit({ event: 'stage:ended', payload: res });
-      return res;
-    }
-    run.child = child;
-    run.pid = child.pid ?? null;
-    if (run.pid !== null) run.knownPids.add(run.pid);
+  /** Spawns the stage; its events and lines go to the run's log and live events. */
+  private startStage(run: Run, cpuThreads: number, log: RunLog, live: EventThrottle<'progress' | 'readings'>): StageProcess {
+    const { req } = run;
+    const proc = startStageProcess({
+      cli: this.opts.cliPath,
+      node: this.node,
+      env: this.opts.env,
+      threads: cpuThreads,
+      stage: req.stage,
+      episodeDir: req.episodeDir,
+      outDir: req.outDir,
+      profile: req.profile,
+      stride: req.stride,
+      onEvent: (ev) => this.onStageEvent(run, ev, log, live),
+      onLog: (line) => log.addStage(line),
+    });
+    run.proc = proc;
+    run.pid = proc.pid;
     // A cancel that arrived while we were starting.
     if (run.cancelReason !== null) this.killRun(run);
-
-    emit({
+    this.emit(run, {
       event: 'stage:started',
       payload: { episodeId: req.episodeId, stage: req.stage, profile: req.profile, stride: req.stride ?? null, cpuThreads, device: req.device ?? 'cpu' },
     });
     this.notifyActivity();
+    return proc;
+  }
 
-    let spawnError: string | null = null;
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-      child.once('error', (err) => {
-        spawnError = err.message;
-        resolve({ code: null, signal: null });
-      });
+  /** The header lines of the log: what the stage itself reported it runs with, when it did. */
+  private headerLines(run: Run, cpuThreads: number): string[] {
+    const { req } = run;
+    const start = run.proc?.report.start ?? null;
+    const lines = [
+      paramsLine({ device: start?.device ?? req.device ?? 'cpu', profile: start?.profile ?? req.profile, stride: start?.stride ?? req.stride ?? null, cpuThreads }),
+      capLine(cpuThreads, req.threads),
+    ];
+    if (start && start.threads > cpuThreads) lines.push(`${PREFIX} warning: the stage reported ${start.threads} threads, more than the cap of ${cpuThreads}`);
+    return lines;
+  }
+
+  private onStageEvent(run: Run, ev: StageEvent, log: RunLog, live: EventThrottle<'progress' | 'readings'>): void {
+    if (ev.type === 'start') log.writeHeader();
+    else if (ev.type === 'progress') this.onProgress(run, ev, live);
+  }
+
+  private onProgress(run: Run, ev: StageProgressEvent, live: EventThrottle<'progress' | 'readings'>): void {
+    const figures = progressFigures(ev);
+    run.fraction = figures.fraction;
+    const payload = { episodeId: run.req.episodeId, stage: run.req.stage, ...figures };
+    live.push('progress', () => {
+      this.emit(run, { event: 'stage:progress', payload });
+      this.notifyActivity();
     });
-    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  }
 
-    const onEvent = (ev: StageEvent) => {
-      if (ev.type === 'start') {
-        startEvent = ev;
-        if (Number.isInteger(ev.pid)) run.knownPids.add(ev.pid);
-        finishHeader();
-      } else if (ev.type === 'progress') {
-        run.fraction = Math.max(0, Math.min(1, ev.fraction));
-        const payload: StageProgress = {
-          episodeId: req.episodeId,
-          stage: req.stage,
-          framesDone: ev.frames_done,
-          framesTotal: ev.frames_total,
-          fps: ev.fps,
-          etaS: ev.eta_s,
-          fraction: run.fraction,
-        };
-        live.push('progress', () => {
-          emit({ event: 'stage:progress', payload });
-          this.notifyActivity();
-        });
-      } else if (ev.type === 'summary') {
-        summary = ev.stats;
-      } else if (ev.type === 'error') {
-        errorMessage = ev.message;
-      }
-    };
-    const out = createLineSplitter((line) => {
-      const ev = parseStageLine(line);
-      if (ev) onEvent(ev);
-      else if (line.trim()) stageLog(line);
-    });
-    const err = createLineSplitter((line) => {
-      if (!line.trim()) return;
-      lastStderr = line;
-      stageLog(line);
-    });
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (c: string) => out.push(c));
-    child.stderr.on('data', (c: string) => err.push(c));
-
-    // Timeout on active time: the thermal guard's pauses are the host's own doing and do not count.
-    const timeoutS = req.timeoutS ?? DEFAULT_TIMEOUT_S;
-    let remainingMs = timeoutS * 1000;
-    let timerFrom = Date.now();
-    let timeoutTimer: NodeJS.Timeout | null = null;
-    const armTimeout = () => {
-      timerFrom = Date.now();
-      timeoutTimer = setTimeout(() => {
-        if (run.cancelReason !== null) return;
-        run.timedOutAfterS = timeoutS;
-        this.killRun(run);
-      }, Math.max(0, remainingMs));
-    };
-    const disarmTimeout = () => {
-      if (timeoutTimer) clearTimeout(timeoutTimer);
-      timeoutTimer = null;
-      remainingMs -= Date.now() - timerFrom;
-    };
-    armTimeout();
-
-    // Readings + thermal guard, once per interval, never overlapping.
-    const sampler = new TreeSampler();
-    const guard = new ThermalGuard({ limitC: this.opts.thermalLimitC, hysteresisC: this.opts.thermalHysteresisC });
-    const interval = this.opts.readingsIntervalMs ?? 1000;
-    let readingsStopped = false;
-    let readingsTimer: NodeJS.Timeout | null = null;
-    const tick = async () => {
-      if (readingsStopped || run.pid === null) return;
-      const pids = await listTree(run.pid);
-      for (const p of pids) run.knownPids.add(p);
-      reniceTree(pids);
-      const [sample, thermal] = await Promise.all([sampler.sample(pids), this.readThermal()]);
-      // The tree is already gone (the stage is ending): nothing to describe.
-      if (readingsStopped || sample.processes === 0) return;
-      run.ticket?.report({ cpuPercent: sample.cpuPercent, threads: sample.threads });
-      const action = run.killing ? null : guard.decide(thermal);
-      if (action?.kind === 'pause' && (await pauseTree(run.pid))) {
+  /** Readings and the thermal guard for the running tree, once per interval. */
+  private watchTree(run: Run, proc: StageProcess, log: RunLog, live: EventThrottle<'progress' | 'readings'>, timeout: ActiveTimeout) {
+    const stage = run.req.stage;
+    return startReadingsLoop({
+      pid: proc.pid!,
+      knownPids: proc.knownPids,
+      intervalMs: this.opts.readingsIntervalMs ?? 1000,
+      guard: new ThermalGuard({ limitC: this.opts.thermalLimitC, hysteresisC: this.opts.thermalHysteresisC }),
+      readThermal: () => this.readThermal(),
+      stopping: () => proc.killing,
+      onPause: (reason) => {
         run.paused = true;
-        disarmTimeout();
-        log(`Thermal guard: paused ${req.stage} because ${action.reason}`);
+        timeout.pause();
+        log.add(`Thermal guard: paused ${stage} because ${reason}`);
         this.notifyActivity();
-      } else if (action?.kind === 'resume') {
-        await resumeTree(run.pid);
-        if (run.paused) {
-          run.paused = false;
-          armTimeout();
-          log(`Thermal guard: resumed ${req.stage}, ${action.reason}`);
-          this.notifyActivity();
-        }
-      }
-      const load = os.loadavg();
-      const readings: Readings = {
-        episodeId: req.episodeId,
-        stage: req.stage,
-        at: Date.now(),
-        cpuPercent: sample.cpuPercent,
-        threads: sample.threads,
-        rssBytes: sample.rssBytes,
-        processes: sample.processes,
-        loadAvg: [load[0] ?? 0, load[1] ?? 0, load[2] ?? 0],
-        cpuCount: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
-        thermal,
-        paused: run.paused,
-        app: this.budget.usage(),
-      };
-      live.push('readings', () => emit({ event: 'stage:readings', payload: readings }));
-    };
-    const loop = () => {
-      readingsTimer = setTimeout(() => {
-        tick()
-          .catch(() => {})
-          .finally(() => {
-            if (!readingsStopped) loop();
-          });
-      }, interval);
-    };
-    loop();
+      },
+      onResume: (reason) => {
+        if (!run.paused) return;
+        run.paused = false;
+        timeout.resume();
+        log.add(`Thermal guard: resumed ${stage}, ${reason}`);
+        this.notifyActivity();
+      },
+      onReading: (sample, thermal) => {
+        run.ticket?.report({ cpuPercent: sample.cpuPercent, threads: sample.threads });
+        const readings = this.readingsOf(run, sample, thermal);
+        live.push('readings', () => this.emit(run, { event: 'stage:readings', payload: readings }));
+      },
+    });
+  }
 
-    // ---- wait for the end ----
-    const { code, signal } = await exited;
-    // The leader is gone; anything left in its group (a decoder the stage failed to stop) goes too.
-    if (run.pid !== null) {
-      const stragglers = this.groupMembers(run.pid);
-      if (stragglers.length > 0 && !run.killing) {
-        run.killing = killTree(run.pid, { graceMs: 300, knownPids: stragglers });
-      }
-    }
-    if (run.killing) await run.killing;
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 1500))]);
-    out.end();
-    err.end();
-    readingsStopped = true;
-    if (readingsTimer) clearTimeout(readingsTimer);
-    if (timeoutTimer) clearTimeout(timeoutTimer);
-    sampler.dispose();
-    clearTimeout(headerTimer);
-    if (!headerDone) finishHeader();
+  private readingsOf(run: Run, sample: TreeSample, thermal: ThermalReading): Readings {
+    const load = os.loadavg();
+    return {
+      episodeId: run.req.episodeId,
+      stage: run.req.stage,
+      at: Date.now(),
+      cpuPercent: sample.cpuPercent,
+      threads: sample.threads,
+      rssBytes: sample.rssBytes,
+      processes: sample.processes,
+      loadAvg: [load[0] ?? 0, load[1] ?? 0, load[2] ?? 0],
+      cpuCount: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
+      thermal,
+      paused: run.paused,
+      app: this.budget.usage(),
+    };
+  }
 
+  /** The stage has ended and its tree is gone: the outcome, its last log line and 'stage:ended'. */
+  private async finish(run: Run, cpuThreads: number, exit: StageExit, log: RunLog, live: EventThrottle<'progress' | 'readings'>): Promise<RunStageResult> {
+    const { req } = run;
+    const report = run.proc!.report;
+    log.writeHeader();
     const elapsedSeconds = Math.round((Date.now() - run.startedAt) / 100) / 10;
-    let status: RunStageResult['status'];
-    let error: string | null = null;
-    if (code === 0 && summary !== null) {
-      status = 'completed';
-      log(completedLine(req.stage, elapsedSeconds));
-    } else if (run.timedOutAfterS !== null) {
-      status = 'error';
-      error = `${req.stage} timed out after ${run.timedOutAfterS} s and was stopped`;
-      log(failedLine(req.stage, error));
-    } else if (run.cancelReason !== null) {
-      status = 'cancelled';
-      error = run.cancelReason;
-      log(cancelledLine(req.stage, run.cancelReason, elapsedSeconds));
-    } else if (code === 0) {
-      // Exit 0 without a summary is not a success the window can trust.
-      status = 'error';
-      error = 'the stage ended without reporting a result';
-      log(failedLine(req.stage, error));
-    } else {
-      status = 'error';
-      error = spawnError
-        ? `could not start the stage: ${spawnError}`
-        : describeFailure({ errorMessage, lastStderr, exitCode: code, signal });
-      log(failedLine(req.stage, error));
-    }
+    const end = classifyStageEnd({
+      stage: req.stage,
+      exitCode: exit.code,
+      signal: exit.signal,
+      spawnError: exit.spawnError,
+      summarized: report.summary !== null,
+      errorMessage: report.error?.message ?? null,
+      lastStderr: report.lastStderr,
+      cancelReason: run.cancelReason,
+      timedOutAfterS: run.timedOutAfterS,
+    });
+    if (end.status === 'completed') log.add(completedLine(req.stage, elapsedSeconds));
+    else if (end.status === 'cancelled') log.add(cancelledLine(req.stage, end.error, elapsedSeconds));
+    else log.add(failedLine(req.stage, end.error));
     await live.flush();
-    clearInterval(logTimer);
-    flushLog();
-    const started = startEvent as StageStartEvent | null;
+    log.close();
     const res = this.result(req, {
-      status,
-      error,
-      logs,
+      status: end.status,
+      error: end.error,
+      logs: log.lines,
       elapsedSeconds,
       cpuThreads,
-      device: started?.device ?? req.device ?? 'cpu',
-      stride: started?.stride ?? req.stride ?? null,
-      exitCode: code,
-      summary: status === 'completed' ? summary : null,
+      device: report.start?.device ?? req.device ?? 'cpu',
+      stride: report.start?.stride ?? req.stride ?? null,
+      exitCode: exit.code,
+      summary: end.status === 'completed' ? report.summary!.stats : null,
     });
-    emit({ event: 'stage:ended', payload: res });
+    this.emit(run, { event: 'stage:ended', payload: res });
     return res;
   }
 
@@ -643,18 +490,6 @@ export class LocalRunner {
       return await this.thermal.read();
     } catch {
       return { state: 'unavailable', maxTempC: null, speedLimit: null, source: 'error' };
-    }
-  }
-
-  /** Live members of the group led by pgid (its leader already exited). */
-  private groupMembers(pgid: number): number[] {
-    if (process.platform === 'linux') return listTreeLinuxSync(pgid, pgid).filter((p) => !isProcessGone(p));
-    if (process.platform === 'win32') return [];
-    try {
-      process.kill(-pgid, 0);
-      return [pgid];
-    } catch {
-      return [];
     }
   }
 }

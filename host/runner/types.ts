@@ -4,15 +4,11 @@ import type { EventOf, RunStageResult, Readings } from '../../shared/ipc.js';
 import type { Profile, StageName } from '../../shared/stages.js';
 import type { ThermalSource } from '../readings/types.js';
 import type { CpuBudget } from './cpu-budget.js';
+import type { NodeCommand } from '../../pipeline/runtime/stage-process.js';
 
 export type { RunStageResult, Readings };
 
-/** How to start Node for the CLI. Electron: { command: process.execPath, argsPrefix: [], env: { ELECTRON_RUN_AS_NODE: '1' } }. */
-export interface NodeCommand {
-  command: string;
-  argsPrefix: string[];
-  env: Record<string, string>;
-}
+export type { NodeCommand } from '../../pipeline/runtime/stage-process.js';
 
 export interface LocalRunnerOptions {
   /** Absolute path of dist/pipeline/cli/main.js. */

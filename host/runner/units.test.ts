@@ -2,12 +2,16 @@
 // process-table parsing.
 
 import { describe, expect, it } from 'vitest';
-import { capThreads, stageArgs, threadEnv } from './local-runner.js';
-import { cleanLogLine, completedLine, describeFailure, failedLine, paramsLine } from './messages.js';
-import { parsePidPpid, parseProcStat, treeFromTable } from '../../pipeline/runtime/process-tree.js';
+import { capThreads } from './local-runner.js';
+import { stageArgs } from '../../pipeline/runtime/stage-process.js';
+import { threadEnv } from '../../pipeline/runtime/thread-env.js';
+import { completedLine, failedLine, paramsLine } from './messages.js';
+import { cleanLogLine, describeFailure } from '../../pipeline/runtime/stage-outcome.js';
+import { parsePidPpid, treeFromTable } from '../../pipeline/runtime/process-tree.js';
+import { parseProcStat, parseThreadsFromStatus } from '../../pipeline/runtime/proc.js';
 import { ThermalGuard } from './thermal-guard.js';
 import { EventThrottle } from './throttle.js';
-import { parsePsMThreads, parseThreadsFromStatus, sumNumberLines } from '../readings/tree-sampler.js';
+import { parsePsMThreads, sumNumberLines } from '../readings/tree-sampler.js';
 import type { ThermalReading } from '../../shared/ipc.js';
 
 describe('thread cap and arguments', () => {

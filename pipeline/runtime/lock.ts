@@ -18,6 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { ARTIFACT_FILES } from '../../shared/artifacts.js';
 import { EXIT, type StageName } from '../../shared/stages.js';
 import { StageError } from './stage.js';
+import { isDeadState, readProcState, readStartTime } from './proc.js';
 
 export interface LockInfo {
   pid: number;
@@ -47,18 +48,6 @@ export function lockPath(outDir: string, stage: string): string {
   return path.join(outDir, ARTIFACT_FILES.locks, `${stage}.lock`);
 }
 
-/** Linux process start time from /proc/<pid>/stat (field 22), or null elsewhere / when gone. */
-export function procStartTime(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const v = Number(rest[19]);
-    return Number.isFinite(v) ? v : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Is the pid a live process on this machine (zombies count as gone)? */
 export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -67,14 +56,8 @@ export function pidAlive(pid: number): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const m = /^State:\s+(\S)/m.exec(status);
-    if (m && (m[1] === 'Z' || m[1] === 'X')) return false;
-  } catch {
-    /* no /proc (macOS, Windows): kill(0) said it is alive */
-  }
-  return true;
+  // No /proc (macOS, Windows): null, and kill(0) said it is alive.
+  return !isDeadState(readProcState(pid));
 }
 
 /**
@@ -97,7 +80,7 @@ export function lockOwnerAlive(info: LockInfo, host = os.hostname()): boolean {
   if (info.host !== host) return !leaseExpired(info);
   if (!pidAlive(info.pid)) return false;
   if (info.proc_start != null) {
-    const now = procStartTime(info.pid);
+    const now = readStartTime(info.pid);
     if (now != null && now !== info.proc_start) return false;
   }
   return true;
@@ -208,7 +191,7 @@ export function acquireLock(outDir: string, stage: StageName | string, opts: Acq
     host: os.hostname(),
     started_at: now,
     stage,
-    proc_start: procStartTime(process.pid),
+    proc_start: readStartTime(process.pid),
     job_id: opts.jobId !== undefined ? opts.jobId : process.env.SCREENTIME_JOB_ID || null,
     renewed_at: now,
     lease_ms: opts.leaseMs ?? LEASE_MS,

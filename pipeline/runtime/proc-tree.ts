@@ -2,29 +2,14 @@
 // stage must kill its own children, but a decoder left behind would keep burning CPU after the
 // window closed, so the runtime kills whatever is still below it.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readLiveProcTable } from './proc.js';
 
 export function descendantPids(root: number = process.pid): number[] {
-  let names: string[];
-  try {
-    names = readdirSync('/proc');
-  } catch {
-    return [];
-  }
   const children = new Map<number, number[]>();
-  for (const name of names) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (rest[0] === 'Z' || rest[0] === 'X') continue;
-      const ppid = Number(rest[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(name));
-      children.set(ppid, list);
-    } catch {
-      /* exited while we looked */
-    }
+  for (const { pid, ppid } of readLiveProcTable()) {
+    const list = children.get(ppid) ?? [];
+    list.push(pid);
+    children.set(ppid, list);
   }
   const out: number[] = [];
   const queue = [root];

@@ -5,14 +5,15 @@
 // here: a SIGKILLed Node child left its ffmpeg alive). A group signal reaches every member at
 // once, even members already re-parented to PID 1 after the stage itself died.
 //
-// This is the parent's side of a stage (proc-tree.ts is the stage's own view of what it started).
-// It lives in the pipeline runtime, below both of its users: local mode (host/runner) and the
-// queue worker (queue/stage-process.ts), which must not depend on each other.
+// This is the parent's side of a stage (proc-tree.ts is the stage's own view of what it started;
+// /proc itself is read through proc.ts). It lives in the pipeline runtime, below both of its
+// users, local mode (host/runner) and the queue worker (queue/), which must not depend on each
+// other; stage-process.ts starts a stage with it for both.
 
 import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import { STOP_GRACE_MS } from './stop.js';
+import { isDeadState, readLiveProcTable, readProcStat, readProcState, readTaskIds } from './proc.js';
 
 const IS_WIN = process.platform === 'win32';
 const IS_LINUX = process.platform === 'linux';
@@ -69,14 +70,7 @@ export function reniceTree(pids: number[]): number {
   }
   let changed = 0;
   for (const pid of pids) {
-    let tids: string[];
-    try {
-      tids = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const t of tids) {
-      const tid = Number(t);
+    for (const tid of readTaskIds(pid)) {
       if (safeGetPriority(tid) < STAGE_PRIORITY) {
         setPriorityQuiet(tid, STAGE_PRIORITY);
         changed++;
@@ -92,38 +86,6 @@ function safeGetPriority(pid: number): number {
   } catch {
     return STAGE_PRIORITY;
   }
-}
-
-/** One line of /proc/<pid>/stat, parsed: the comm field may hold spaces and parentheses. */
-export function parseProcStat(stat: string): { ppid: number; pgid: number; state: string } | null {
-  const close = stat.lastIndexOf(')');
-  if (close < 0) return null;
-  const rest = stat.slice(close + 2).split(' ');
-  const ppid = Number(rest[1]);
-  const pgid = Number(rest[2]);
-  if (!Number.isInteger(ppid) || !Number.isInteger(pgid)) return null;
-  return { state: rest[0] ?? '?', ppid, pgid };
-}
-
-interface ProcRow {
-  pid: number;
-  ppid: number;
-  pgid: number;
-  state: string;
-}
-
-function linuxTable(): ProcRow[] {
-  const rows: ProcRow[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const p = parseProcStat(readFileSync(`/proc/${name}/stat`, 'utf8'));
-      if (p) rows.push({ pid: Number(name), ...p });
-    } catch {
-      /* exited while we looked */
-    }
-  }
-  return rows;
 }
 
 function execText(file: string, args: string[], timeoutMs = 5000): Promise<string> {
@@ -166,10 +128,6 @@ export function treeFromTable(root: number, rows: Array<{ pid: number; ppid: num
   return out;
 }
 
-function isDeadState(state: string): boolean {
-  return state === 'Z' || state === 'X' || state === 'x';
-}
-
 /**
  * The live processes of the tree rooted at `pid` (root first; empty when the root is gone).
  * On Linux it also includes members of the root's process group that were re-parented away
@@ -195,7 +153,7 @@ export async function listTree(pid: number): Promise<number[]> {
 }
 
 export function listTreeLinuxSync(pid: number, pgid: number = pid): number[] {
-  const rows = linuxTable().filter((r) => !isDeadState(r.state));
+  const rows = readLiveProcTable();
   const tree = rows.some((r) => r.pid === pid) ? treeFromTable(pid, rows) : [];
   const seen = new Set(tree);
   for (const r of rows) {
@@ -215,12 +173,8 @@ export function listTreeLinuxSync(pid: number, pgid: number = pid): number[] {
 /** True when pid no longer runs. Linux reads /proc State (a zombie counts as gone: PID 1 reaps late). */
 export function isProcessGone(pid: number): boolean {
   if (IS_LINUX) {
-    try {
-      const m = /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      return !m || isDeadState(m[1]!);
-    } catch {
-      return true;
-    }
+    const state = readProcState(pid);
+    return state === null || isDeadState(state);
   }
   try {
     process.kill(pid, 0);
@@ -250,11 +204,7 @@ export function signalTree(pgid: number, pids: number[], sig: NodeJS.Signals): v
 
 /** Process group of a pid from /proc, or null (gone, or no /proc). */
 function pgidOf(pid: number): number | null {
-  try {
-    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.pgid ?? null;
-  } catch {
-    return null;
-  }
+  return readProcStat(pid)?.pgid ?? null;
 }
 
 /**
@@ -358,4 +308,36 @@ export async function resumeTree(pid: number): Promise<boolean> {
 export function killGroupsSync(pgids: number[]): void {
   if (IS_WIN) return;
   for (const g of pgids) signalQuiet(-g, 'SIGKILL');
+}
+
+/**
+ * Live processes of the group led by pgid and their descendants, the leader included while it
+ * runs: what a stage left behind once it exited (a decoder it failed to stop). Off Linux the
+ * members are not known one by one: [pgid] while the group exists, nothing on Windows.
+ */
+export function liveGroupMembers(pgid: number): number[] {
+  if (pgid <= 0 || IS_WIN) return [];
+  if (IS_LINUX) return listTreeLinuxSync(pgid, pgid).filter((p) => !isProcessGone(p));
+  try {
+    process.kill(-pgid, 0);
+    return [pgid];
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM' ? [pgid] : [];
+  }
+}
+
+/**
+ * True while any live process of the group exists. Linux: a /proc scan that ignores zombies (a
+ * dead leader whose parent has not reaped it yet still "exists" for kill(-pgid, 0)). Elsewhere:
+ * kill(-pgid, 0) (kill(pid, 0) on Windows, which has no groups).
+ */
+export function groupAlive(pgid: number): boolean {
+  if (pgid <= 0) return false;
+  if (IS_LINUX) return readLiveProcTable().some((r) => r.pgid === pgid);
+  try {
+    process.kill(IS_WIN ? pgid : -pgid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -22,6 +22,7 @@ import { sweepLeftovers } from './leftovers.js';
 import { acquireLock, takeoverMessage, type HeldLock } from './lock.js';
 import { outputHash, readManifest, setStageRecord, usableOutputs, videoKey } from './manifest.js';
 import { killDescendants } from './proc-tree.js';
+import { STAGE_POOL_VARS, threadEnv } from './thread-env.js';
 import { createProgressReporter } from './progress.js';
 import { loadStage } from './registry.js';
 import { StageError, type StageConfig, type StageContext, type StageFn } from './stage.js';
@@ -342,10 +343,5 @@ export async function runStages(stages: readonly StageName[], o: StageRunOptions
 
 /** Sets the thread caps that native libraries and child processes read from the environment. */
 export function applyThreadEnv(threads: number, env: NodeJS.ProcessEnv = process.env): void {
-  const n = String(Math.max(1, Math.floor(threads)));
-  // libuv's pool runs async native work (ONNX Runtime's run(), zlib, crypto): cap it too.
-  env.UV_THREADPOOL_SIZE = n;
-  env.OMP_NUM_THREADS = n;
-  env.OPENBLAS_NUM_THREADS = n;
-  env.MKL_NUM_THREADS = n;
+  Object.assign(env, threadEnv(threads, STAGE_POOL_VARS));
 }
