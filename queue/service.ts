@@ -21,7 +21,7 @@ import os from 'node:os';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { JobInfo, QueueStatus } from '../shared/ipc.js';
-import { STAGES, isProfile, isStageName, type Profile, type StageName } from '../shared/stages.js';
+import { MAX_STRIDE, STAGES, isProfile, isStageName, type Profile, type StageName } from '../shared/stages.js';
 import { readManifest } from '../pipeline/runtime/manifest.js';
 import {
   CANCEL_CHANNEL,
@@ -199,7 +199,7 @@ export class QueueService {
     if (typeof req.episodeDir !== 'string' || !req.episodeDir) throw new Error('episodeDir is required');
     if (!isProfile(req.profile)) throw new Error(`unknown profile: ${String(req.profile)}`);
     const stride = req.stride ?? null;
-    if (stride !== null && (!Number.isInteger(stride) || stride < 1 || stride > 120)) throw new Error(`stride must be a whole number from 1 to 120, got ${stride}`);
+    if (stride !== null && (!Number.isInteger(stride) || stride < 1 || stride > MAX_STRIDE)) throw new Error(`stride must be a whole number from 1 to ${MAX_STRIDE}, got ${stride}`);
     const c = await this.ensureReachable();
     return withTimeout(this.submitOn(c, { ...req, stages, stride }), OP_TIMEOUT_MS * 2, `Redis at ${c.where} did not answer in time`);
   }

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import type { EpisodeDetail, EpisodeSummary, RunStageResult } from '../../../shared/ipc.js';
-import { PROFILES, STAGES, type Profile, type StageName } from '../../../shared/stages.js';
+import { MAX_STRIDE, PROFILES, STAGES, type Profile, type StageName } from '../../../shared/stages.js';
 import { formatDuration } from '../../../shared/progress.js';
 import { useApp } from '../store/app-store.js';
 import { emptyRun, queueAvailability } from '../store/reducers.js';
@@ -73,13 +73,13 @@ export function PipelinePanel({ episode, detail }: { episode: EpisodeSummary; de
               className="input input-narrow"
               type="number"
               min={1}
-              max={120}
+              max={MAX_STRIDE}
               placeholder="auto"
               disabled={busy}
               value={options.stride ?? ''}
               onChange={(e) => {
                 const n = Number.parseInt(e.target.value, 10);
-                setOptions({ stride: Number.isFinite(n) && n >= 1 && n <= 120 ? n : null });
+                setOptions({ stride: Number.isFinite(n) && n >= 1 && n <= MAX_STRIDE ? n : null });
               }}
             />
           </label>
