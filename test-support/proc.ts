@@ -19,18 +19,23 @@ export function isGone(pid: number): boolean {
   return s === null || s === 'Z' || s === 'X';
 }
 
+/** Parent pid from /proc/<pid>/stat, or null once the process is gone. */
+export function parentOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null; // exited while we looked
+  }
+}
+
 /** Live descendants of pid (children, grandchildren, ...), from /proc/<pid>/stat ppid fields. */
 export function descendants(pid: number): number[] {
   const parent = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(name), Number(rest[1]));
-    } catch {
-      /* exited while we looked */
-    }
+    const pp = parentOf(Number(name));
+    if (pp !== null) parent.set(Number(name), pp);
   }
   const out: number[] = [];
   const queue = [pid];

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CLI_JS, MODELS_DIR, mediaPath, missing, tempEpisode as makeEpisode } from '../../test-support/shared-data.js';
-import { descendants, isGone } from '../../test-support/proc.js';
+import { descendants, isGone, parentOf } from '../../test-support/proc.js';
 import { appCpuBudget } from './cpu-budget.js';
 import { LocalRunner } from './local-runner.js';
 import type { RunStageRequest, RunnerEvent } from './types.js';
@@ -43,9 +43,13 @@ function request(dir: string, over: Partial<RunStageRequest> = {}): RunStageRequ
   };
 }
 
-/** Live stage processes below this test process, from /proc (independent of the runner's books). */
+/**
+ * Live stage trees below this test process, by their root stage process, from /proc (independent
+ * of the runner's books). A stage's child caught between fork and exec still carries the stage's
+ * command line for a moment: it belongs to its parent's tree and is not a second stage.
+ */
 function stageProcesses(): number[] {
-  return descendants(process.pid).filter((p) => {
+  const stages = descendants(process.pid).filter((p) => {
     try {
       const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
       return argv.includes(CLI) && argv.includes('stage');
@@ -53,6 +57,7 @@ function stageProcesses(): number[] {
       return false;
     }
   });
+  return stages.filter((p) => !stages.includes(parentOf(p) ?? -1));
 }
 
 /** The episode folder a stage process works on (its argv after "stage <name>"). */
