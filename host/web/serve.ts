@@ -100,13 +100,14 @@ export async function startWebHost(options: WebHostOptions = {}): Promise<WebHos
   const token = options.token ?? randomBytes(24).toString('base64url');
   const settings = new SettingsStore(dataDir);
   const library = new LibraryStore(dataDir);
+  const runnerEnv: Record<string, string> = options.runnerEnv ?? {};
   const ownsRunner = !options.runner;
   const runner: RunnerPort =
     options.runner ??
     new LocalRunner({
       cliPath: path.join(DIST, 'pipeline', 'cli', 'main.js'),
       thermalLimitC: () => settings.get().thermalLimitC,
-      env: options.runnerEnv ?? {},
+      env: runnerEnv,
     });
 
   const binding = options.queue ? null : queueBinding(settings, loadQueueService);
@@ -118,7 +119,8 @@ export async function startWebHost(options: WebHostOptions = {}): Promise<WebHos
     library,
     settings,
     runner,
-    stageEnv: options.runnerEnv ?? {},
+    // the same object as the runner's: the bridge adds the people library for cluster runs
+    stageEnv: runnerEnv,
     queue: options.queue ?? binding!.queue,
   });
 
@@ -197,7 +199,8 @@ export async function startWebHost(options: WebHostOptions = {}): Promise<WebHos
     serveStatic(req, res, url);
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  // 32 MB: a photo to enrol or a people library to import travels in one request (shared/ipc-schemas.ts)
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 32 * 1024 * 1024 });
   server.on('upgrade', (req, socket, head) => {
     // From here on the socket is ours, errors included: a client that resets it while we refuse
     // would otherwise raise an unhandled ECONNRESET and stop the host.

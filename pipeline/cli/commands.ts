@@ -7,7 +7,9 @@ import { EXIT } from '../../shared/stages.js';
 import { fetchModels } from '../models/fetch.js';
 import { MODELS, modelSearchDirs, resolveModel } from '../models/registry.js';
 import { describeError, installCancelHandlers, processIO, runStages, type RunIO } from '../runtime/run-stage.js';
+import { PEOPLE_DIR_ENV } from '../people/location.js';
 import type { Command } from './args.js';
+
 
 export function packageVersion(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,6 +39,9 @@ export async function runCommand(cmd: Command, io: RunIO = processIO): Promise<n
       return EXIT.USAGE;
     case 'stage':
     case 'run': {
+      // the cluster stage reads the library folder from the environment (runStages passes stage
+      // options it knows; the library is cluster's alone)
+      if (cmd.people !== undefined) process.env[PEOPLE_DIR_ENV] = path.resolve(cmd.people);
       const controller = new AbortController();
       const dispose = installCancelHandlers(controller, io);
       try {
@@ -48,6 +53,10 @@ export async function runCommand(cmd: Command, io: RunIO = processIO): Promise<n
     }
     case 'models':
       return runModels(cmd, io);
+    case 'people': {
+      const { runPeople } = await import('../people/cli.js');
+      return runPeople(cmd, io);
+    }
     case 'worker': {
       // The queue worker is its own module: load it only when asked (BullMQ, ioredis).
       const spec = '../../queue/worker-cli.js';

@@ -506,7 +506,7 @@ export function applyTheme(theme: Settings['theme']): void {
   else document.documentElement.dataset.theme = theme;
 }
 
-function downloadText(fileName: string, content: string, type: string): void {
+export function downloadText(fileName: string, content: string, type: string): void {
   const url = URL.createObjectURL(new Blob([content], { type }));
   const a = document.createElement('a');
   a.href = url;
