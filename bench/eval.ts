@@ -9,7 +9,7 @@
 // --from reuses the earlier stages' outputs of a previous run (e.g. `--from cluster` to measure
 // a clustering change in seconds).
 
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ import type { IdentitiesFile, ScreentimeFile } from '../shared/artifacts.js';
 import { ARTIFACT_DIR_NAME } from '../shared/stages.js';
 import { DEV_CLIPS, DEV_PHOTO, type DevClip } from '../pipeline/eval/dev-set.js';
 import { scoreScreentime, PERSON_MIN_S, type GroundTruth, type Score } from '../pipeline/eval/score.js';
+import { scoreNamedTime, type NamedTimeScore } from '../pipeline/eval/named-time.js';
 import { matchDetections, readCornerBoxes } from '../pipeline/eval/photo-recall.js';
 import { YunetDetector } from '../pipeline/detect/yunet.js';
 import { DETECTOR_MODEL } from '../pipeline/stages/detect-track.js';
@@ -51,6 +52,62 @@ export interface ClipResult {
   max_abs_error_s?: number;
   people?: Score['people'];
   sheet?: string;
+  /** Clips with reference photos: named from a library of all of them, and of part of them. */
+  named?: NamedRun[];
+}
+
+export interface NamedRun {
+  library: 'all' | 'part';
+  enrolled: string[];
+  status: 'ok' | 'failed';
+  message?: string;
+  score?: NamedTimeScore;
+  auto?: number;
+  suggested?: number;
+  /** Identities named after someone the truth says they are not (by most of their scored time). */
+  wrong_names?: string[];
+}
+
+/**
+ * Builds a people library from the clip's reference photos (the real CLI: people add, people
+ * enrol), re-runs cluster and screentime with it on a copy of the clip's artifacts and scores the
+ * names: once with everyone enrolled and once with only `refsPart` (the others must stay unnamed).
+ */
+async function namedRuns(clip: DevClip, dir: string, gt: GroundTruth): Promise<NamedRun[]> {
+  const refsDir = path.join(MEDIA, clip.refs!);
+  if (!existsSync(refsDir)) return [];
+  const all = readdirSync(refsDir).filter((f) => f.endsWith('.png')).map((f) => path.basename(f, '.png')).sort();
+  const runs: NamedRun[] = [];
+  for (const [library, enrolled] of [['all', all], ['part', [...(clip.refsPart ?? [])]]] as const) {
+    const lib = path.join(WORK, `${clip.name}.people-${library}`);
+    const out = path.join(WORK, `${clip.name}.named-${library}`);
+    rmSync(lib, { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
+    cpSync(path.join(dir, ARTIFACT_DIR_NAME), out, { recursive: true });
+    const steps: string[][] = [];
+    for (const name of enrolled) steps.push(['people', 'add', name, '--people', lib], ['people', 'enrol', name, path.join(refsDir, `${name}.png`), '--people', lib, '--models', MODELS]);
+    steps.push(['stage', 'cluster', dir, '--out', out, '--people', lib, '--models', MODELS], ['stage', 'screentime', dir, '--out', out, '--models', MODELS]);
+    let failed: string | null = null;
+    for (const args of steps) {
+      const r = await execa(process.execPath, [CLI, ...args], { reject: false, stdin: 'ignore', all: true });
+      if (r.exitCode !== 0) { failed = `${args.slice(0, 2).join(' ')}: exit ${r.exitCode}: ${(r.all ?? '').split('\n').filter((l) => l && !l.startsWith('{')).slice(-2).join(' / ')}`; break; }
+    }
+    if (failed) { runs.push({ library, enrolled: [...enrolled], status: 'failed', message: failed }); continue; }
+    const st = JSON.parse(readFileSync(path.join(out, 'screentime.json'), 'utf8')) as ScreentimeFile;
+    const score = scoreNamedTime(st.identities, gt, enrolled);
+    // an identity is wrongly named when most of its scored time belongs to someone else
+    const perIdentity = st.identities.filter((i) => i.match === 'auto' && i.label).map((i) => ({ label: i.label!, s: scoreNamedTime([i], gt, []) }));
+    runs.push({
+      library,
+      enrolled: [...enrolled],
+      status: 'ok',
+      score: { ...score, precision: r3(score.precision), recall: r3(score.recall), named_s: r3(score.named_s), correct_s: r3(score.correct_s), enrolled_true_s: r3(score.enrolled_true_s), names: score.names.map((n) => ({ ...n, named_s: r3(n.named_s), correct_s: r3(n.correct_s) })) },
+      auto: st.identities.filter((i) => i.match === 'auto').length,
+      suggested: st.identities.filter((i) => i.match === 'suggested').length,
+      wrong_names: perIdentity.filter((p) => p.s.correct_s * 2 < p.s.named_s).map((p) => `${p.label} (${r3(p.s.correct_s)}/${r3(p.s.named_s)} s right)`),
+    });
+  }
+  return runs;
 }
 
 async function runClip(clip: DevClip, opts: { profile: string; threads: number; from?: string }): Promise<ClipResult> {
@@ -92,6 +149,7 @@ async function runClip(clip: DevClip, opts: { profile: string; threads: number; 
   const s = scoreScreentime(st.identities, gt);
   return {
     ...base,
+    ...(clip.refs ? { named: await namedRuns(clip, dir, gt) } : {}),
     people_found: s.people_found,
     people_real: s.people_real,
     f1: r3(s.f1),
@@ -190,6 +248,13 @@ async function main(): Promise<void> {
   const outFile = values.out ?? path.join(WORK, 'results.json');
   writeFileSync(outFile, `${JSON.stringify({ profile: values.profile, threads: Number(values.threads), clips: results, photo }, null, 2)}\n`);
   process.stdout.write(`${table(results)}\n`);
+  for (const r of results) {
+    for (const n of r.named ?? []) {
+      process.stdout.write(n.status === 'ok'
+        ? `${r.clip} named from the people library (${n.library}: ${n.enrolled.join(', ')}): named-time precision ${n.score!.precision.toFixed(3)}, recall ${n.score!.recall.toFixed(3)} (${n.score!.correct_s.toFixed(1)} of ${n.score!.enrolled_true_s.toFixed(1)} s), ${n.auto} named, ${n.suggested} suggested, wrong names: ${n.wrong_names!.length ? n.wrong_names!.join(', ') : 'none'}\n`
+        : `${r.clip} named from the people library (${n.library}): failed ${n.message}\n`);
+    }
+  }
   if (photo) process.stdout.write(`${photo.clip}: ${photo.status === 'ok' ? `${photo.found}/${photo.people} faces detected, ${photo.extra} extra detections` : `${photo.status} ${photo.message ?? ''}`}\n`);
   process.stdout.write(`results: ${outFile}; contact sheets: ${WORK}/<clip>.sheet.png\n`);
   if (results.some((r) => r.status === 'failed')) process.exitCode = 1;

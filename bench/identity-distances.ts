@@ -14,14 +14,14 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
 import type { DetectionRow, TrackRow } from '../shared/artifacts.js';
 import { ARTIFACT_DIR_NAME } from '../shared/stages.js';
 import { coOccurringTracks } from '../pipeline/cluster/constraints.js';
-import { readJsonl, readPrototypes } from '../pipeline/cluster/io.js';
-import { alignFace } from '../pipeline/embed/align.js';
+import { readIdentities, readJsonl, readPrototypes } from '../pipeline/cluster/io.js';
 import { createDlibEmbedder } from '../pipeline/embed/dlib-embedder.js';
-import { l2normalize } from '../pipeline/embed/embedder.js';
+import type { Embedder } from '../pipeline/embed/embedder.js';
+import { identityVector } from '../pipeline/people/name-identities.js';
+import { embedImageFaces, readPhotoRgb } from '../pipeline/people/photo.js';
 import { YunetDetector, type Face } from '../pipeline/detect/yunet.js';
 import { DEV_CLIPS, DEV_PHOTO } from '../pipeline/eval/dev-set.js';
 import { matchDetections, readCornerBoxes } from '../pipeline/eval/photo-recall.js';
@@ -54,7 +54,7 @@ function pairs(source: string, items: readonly Labelled[]): Series[] {
 }
 
 /** Good-track prototypes of a clip's eval output, labelled from its truth where it has one. */
-function clipTracks(clip: string, truthFile: string | null): { labelled: Labelled[]; cannot: number[] } | null {
+function clipTracks(clip: string, truthFile: string | null): { labelled: Labelled[]; cannot: number[]; labels: Map<number, string> } | null {
   const out = path.join(WORK, clip, ARTIFACT_DIR_NAME);
   if (!existsSync(path.join(out, 'prototypes.f32'))) return null;
   const protos = readPrototypes(out);
@@ -63,7 +63,7 @@ function clipTracks(clip: string, truthFile: string | null): { labelled: Labelle
   const cannot = coOccurringTracks(dets)
     .filter(([a, b]) => protos.byTrack.has(a) && protos.byTrack.has(b))
     .map(([a, b]) => dist(vec(protos.byTrack.get(a)!.row), vec(protos.byTrack.get(b)!.row)));
-  if (!truthFile) return { labelled: [], cannot };
+  if (!truthFile) return { labelled: [], cannot, labels: new Map() };
   const xs = new Map<number, number[]>();
   for (const d of dets) if (d.track_id >= 0) { let l = xs.get(d.track_id); if (!l) xs.set(d.track_id, (l = [])); l.push((d.bbox[0] + d.bbox[2]) / 2); }
   const tracks = readJsonl<TrackRow>(path.join(out, 'tracks.jsonl')).map((t) => {
@@ -74,16 +74,32 @@ function clipTracks(clip: string, truthFile: string | null): { labelled: Labelle
   const labelled = [...protos.byTrack.values()]
     .filter((p) => !p.weak && labels.has(p.track_id))
     .map((p) => ({ label: labels.get(p.track_id)!, v: vec(p.row) }));
-  return { labelled, cannot };
+  return { labelled, cannot, labels };
 }
 
-/** Faces of a still image: YuNet on the whole picture, aligned, embedded, unit length. */
-async function embedStill(file: string, det: YunetDetector, embed: (chips: Uint8Array[]) => Promise<Float32Array[]>): Promise<Array<{ face: Face; v: Float32Array }>> {
-  const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const faces = await det.detect(data, info.width, info.height, true);
-  const chips = faces.map((f) => alignFace(data, info.width, info.height, f.landmarks).chip);
-  const vs = chips.length ? await embed(chips) : [];
-  return faces.map((face, i) => { const v = vs[i]!; l2normalize(v); return { face, v }; });
+/** Faces of a still image, largest first, as the people library enrols them (pipeline/people/photo.ts). */
+async function embedStill(file: string, det: YunetDetector, embedder: Embedder): Promise<Array<{ face: Face; v: Float32Array }>> {
+  const img = await readPhotoRgb(file);
+  return (await embedImageFaces(img.data, img.width, img.height, det, embedder)).map((f) => ({ face: f.face, v: f.embedding }));
+}
+
+/**
+ * Identities of a clip's eval output (clustered without a library), each labelled with the person
+ * most of its labelled tracks belong to, with the prototype the people library matches against.
+ */
+function clipIdentities(clip: string, trackLabels: ReadonlyMap<number, string>): Labelled[] {
+  const out = path.join(WORK, clip, ARTIFACT_DIR_NAME);
+  if (!existsSync(path.join(out, 'identities.json'))) return [];
+  const protos = readPrototypes(out);
+  const out2: Labelled[] = [];
+  for (const idn of readIdentities(out).identities) {
+    const votes = new Map<string, number>();
+    for (const t of idn.track_ids) { const l = trackLabels.get(t); if (l) votes.set(l, (votes.get(l) ?? 0) + (protos.byTrack.get(t)?.n_faces ?? 0)); }
+    const top = [...votes.entries()].sort((a, b) => b[1] - a[1])[0];
+    const v = identityVector(idn, protos);
+    if (top && v) out2.push({ label: top[0], v });
+  }
+  return out2;
 }
 
 function quantile(d: readonly number[], p: number): number {
@@ -94,12 +110,13 @@ function quantile(d: readonly number[], p: number): number {
 async function main(): Promise<void> {
   const series: Series[] = [];
   let fotbTracks: Labelled[] = [];
+  let fotbIdentities: Labelled[] = [];
   for (const clip of DEV_CLIPS) {
     const r = clipTracks(clip.name, clip.truth ? path.join(MEDIA, clip.truth) : null);
     if (!r) { log(`${clip.name}: no eval output in ${WORK} (run npm run eval first)`); continue; }
     if (clip.truth) series.push(...pairs(`${clip.name} tracks`, r.labelled));
     series.push({ source: `${clip.name} seen together`, kind: 'different', d: r.cannot });
-    if (clip.name === 'fotb') fotbTracks = r.labelled;
+    if (clip.name === 'fotb') { fotbTracks = r.labelled; fotbIdentities = clipIdentities(clip.name, r.labels); }
   }
   const model = path.join(MODELS, DETECTOR_MODEL);
   const photo = path.join(MEDIA, DEV_PHOTO.image);
@@ -109,7 +126,7 @@ async function main(): Promise<void> {
     const embedder = await createDlibEmbedder();
     try {
       if (existsSync(photo)) {
-        const faces = await embedStill(photo, det, (c) => embedder.embed(c));
+        const faces = await embedStill(photo, det, embedder);
         const truth = readCornerBoxes(path.join(MEDIA, DEV_PHOTO.truth)).filter((t) => t.name !== 'detection_0');
         const m = matchDetections(truth, faces.map((f) => f.face));
         const people = m.match.flatMap((k, i) => (k >= 0 ? [{ label: truth[i]!.name, v: faces[k]!.v }] : []));
@@ -118,14 +135,23 @@ async function main(): Promise<void> {
       if (existsSync(refsDir)) {
         const refs: Labelled[] = [];
         for (const f of readdirSync(refsDir).filter((n) => n.endsWith('.png')).sort()) {
-          const faces = await embedStill(path.join(refsDir, f), det, (c) => embedder.embed(c));
-          const biggest = faces.sort((a, b) => (b.face.box[2] - b.face.box[0]) - (a.face.box[2] - a.face.box[0]))[0];
+          const biggest = (await embedStill(path.join(refsDir, f), det, embedder))[0];
           if (biggest) refs.push({ label: path.basename(f, '.png'), v: biggest.v });
         }
         series.push(...pairs('dev/refs photos', refs).filter((s) => s.kind === 'different'));
         const same: number[] = [], diff: number[] = [];
         for (const r of refs) for (const t of fotbTracks) (r.label === t.label ? same : diff).push(dist(r.v, t.v));
         series.push({ source: 'dev/refs photo vs fotb track', kind: 'same', d: same }, { source: 'dev/refs photo vs fotb track', kind: 'different', d: diff });
+        // what the people library compares: a reference photo with an identity's prototype
+        const sameI: number[] = [], diffI: number[] = [];
+        const closeDiff: string[] = [];
+        for (const r of refs) for (const t of fotbIdentities) {
+          const d = dist(r.v, t.v);
+          (r.label === t.label ? sameI : diffI).push(d);
+          if (r.label !== t.label && d < 0.34) closeDiff.push(`${r.label} photo / ${t.label} ${d.toFixed(3)}`);
+        }
+        series.push({ source: 'dev/refs photo vs fotb identity', kind: 'same', d: sameI }, { source: 'dev/refs photo vs fotb identity', kind: 'different', d: diffI });
+        log(`refs vs fotb identities: same ${sameI.map((x) => x.toFixed(3)).join(' ')}; different under 0.34: ${closeDiff.join(', ')}`);
       }
     } finally {
       await embedder.close();

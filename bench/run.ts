@@ -5,7 +5,7 @@
 // re-encoded to 1080p H.264 and looped to N minutes (default 10), plus a 2-minute variant, so
 // peak memory can be compared across lengths (it should stay flat: the stages stream).
 //
-//   node dist/bench/run.js [--minutes N] [--short-minutes M] [--threads T] [--skip-long]
+//   node dist/bench/run.js [--minutes N] [--short-minutes M] [--threads T] [--skip-long] [--people-only]
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -17,6 +17,12 @@ import { execa } from 'execa';
 import { createLineSplitter, parseStageLine, type StageSummaryEvent } from '../shared/progress.js';
 import { STAGES, type StageName } from '../shared/stages.js';
 import { clusterVectors } from '../pipeline/cluster/agglomerative.js';
+import { buildIdentities, type Prototypes } from '../pipeline/cluster/identities.js';
+import { encodeVector, LIBRARY_FILE, readLibrary, updateLibrary } from '../pipeline/people/library.js';
+import { PEOPLE_MATCH, personVectors } from '../pipeline/people/match.js';
+import { nameIdentities } from '../pipeline/people/name-identities.js';
+import type { PrototypeRow } from '../shared/artifacts.js';
+import type { Person } from '../shared/people.js';
 import { probeVideo } from '../pipeline/video/probe.js';
 import { ffmpegPath } from '../pipeline/video/ffmpeg-path.js';
 
@@ -188,6 +194,62 @@ function syntheticCluster(n = 5000, dim = 128, ids = 60) {
   return { tracks: n, dim, identities_planted: ids, clusters_found: res.k, seconds: r2((performance.now() - t0) / 1000) };
 }
 
+/**
+ * What naming from the people library adds to cluster: a library of 1,000 people x 20 faces on
+ * disk (made once in bench/.work/people-1000x20/), read, turned into person vectors and matched
+ * with the identities of a synthetic 1-hour episode (300 identities of 6 tracks, 1,800 tracks, a
+ * fifth of the people in it), as runCluster does with --people.
+ */
+function peopleMatch(people = 1000, facesPer = 20, identities = 300, tracksPer = 6, dim = 128) {
+  let seed = 777;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const gauss = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
+  const unit = (c: Float32Array | null, spread: number) => {
+    const v = Float32Array.from({ length: dim }, (_, d) => (c ? c[d]! : 0) + gauss() * spread);
+    const n = Math.hypot(...v);
+    return v.map((x) => x / n);
+  };
+  const centres = Array.from({ length: people }, () => unit(null, 1));
+  const dir = path.join(WORK, `people-${people}x${facesPer}`);
+  if (!existsSync(path.join(dir, LIBRARY_FILE))) {
+    rmSync(dir, { recursive: true, force: true });
+    const now = new Date().toISOString();
+    updateLibrary(dir, (lib) => {
+      lib.people = centres.map((c, i): Person => ({
+        person_id: `p_bench${i}`, name: `Person ${i}`, show: null, locked: false, learn: false, created_at: now, updated_at: now,
+        faces: Array.from({ length: facesPer }, (_, k) => ({ face_id: `f_b${i}_${k}`, chip: `chips/f_b${i}_${k}.jpg`, embedding: encodeVector(unit(c, 0.02)), source: { kind: 'photo', file: 'synthetic', box: [0, 0, 1, 1] }, added_at: now })),
+      }));
+    });
+  }
+  const nTracks = identities * tracksPer;
+  const vectors = new Float32Array(nTracks * dim);
+  const byTrack = new Map<number, PrototypeRow>();
+  for (let t = 0; t < nTracks; t++) {
+    const idn = Math.floor(t / tracksPer);
+    vectors.set(unit(idn % 5 === 0 ? centres[idn]! : null, idn % 5 === 0 ? 0.02 : 1), t * dim);
+    byTrack.set(t, { row: t, track_id: t, n_faces: 4, best_quality: 1, thumb: null, sample_thumbs: [] });
+  }
+  const protos: Prototypes = { vectors, dim, byTrack };
+  const ids = buildIdentities(Array.from({ length: identities }, (_, i) => ({ track_ids: Array.from({ length: tracksPer }, (_, k) => i * tracksPer + k), label: null, ignored: false })), protos);
+  const together: Array<[number, number]> = Array.from({ length: 5000 }, () => [Math.floor(rnd() * nTracks), Math.floor(rnd() * nTracks)] as [number, number]).filter(([a, b]) => a !== b);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const lib = readLibrary(dir);
+  const t1 = performance.now();
+  const pv = personVectors(lib);
+  const t2 = performance.now();
+  const named = nameIdentities(ids, protos, together, { labels: [], merges: [], splits: [], ignored: [] }, new Set(), pv, PEOPLE_MATCH);
+  const t3 = performance.now();
+  const cpu = process.cpuUsage(c0);
+  return {
+    people, faces_per_person: facesPer, identities, tracks: nTracks,
+    library_mb: r2(statSync(path.join(dir, LIBRARY_FILE)).size / 2 ** 20),
+    read_s: r2((t1 - t0) / 1000), person_vectors_s: r2((t2 - t1) / 1000), match_s: r2((t3 - t2) / 1000), total_s: r2((t3 - t0) / 1000), cpu_s: r2((cpu.user + cpu.system) / 1e6), loadavg: os.loadavg()[0] !== undefined ? r2(os.loadavg()[0]!) : null,
+    named_auto: named.auto, suggested: named.suggested,
+    note: 'added to cluster by --people: read people.json, person centroids, match every identity (no assert; the target is < 1 s)',
+  };
+}
+
 function numStat(stats: Record<string, unknown> | null | undefined, ...keys: string[]): number | null {
   for (const k of keys) {
     const v = stats?.[k];
@@ -198,8 +260,12 @@ function numStat(stats: Record<string, unknown> | null | undefined, ...keys: str
 
 async function main() {
   const { values } = parseArgs({
-    options: { minutes: { type: 'string' }, 'short-minutes': { type: 'string' }, threads: { type: 'string' }, 'skip-long': { type: 'boolean' } },
+    options: { minutes: { type: 'string' }, 'short-minutes': { type: 'string' }, threads: { type: 'string' }, 'skip-long': { type: 'boolean' }, 'people-only': { type: 'boolean' } },
   });
+  if (values['people-only']) {
+    process.stdout.write(`${JSON.stringify({ people_match_1000x20: peopleMatch() }, null, 2)}\n`);
+    return;
+  }
   const minutes = Number(values.minutes ?? 10);
   const shortMinutes = Number(values['short-minutes'] ?? 2);
   const threads = Number(values.threads ?? 2);
@@ -224,6 +290,8 @@ async function main() {
 
   log('cluster of 5,000 synthetic tracks');
   const synth = syntheticCluster();
+  log('people library: 1,000 people x 20 faces against a 1-hour episode');
+  const peopleFigure = peopleMatch();
 
   const by = (runs: StageRun[], s: StageName) => runs.find((r) => r.stage === s);
   const main = long.length ? long : short;
@@ -249,6 +317,7 @@ async function main() {
     faces_embed: fe ? { wall_s: fe.wall_s, faces, ms_per_face: feMsPerFace, stats: fe.stats, error: fe.error } : null,
     cluster: cl ? { wall_s: cl.wall_s, stats: cl.stats, error: cl.error } : null,
     cluster_synthetic_5000: synth,
+    people_match_1000x20: peopleFigure,
     pipeline: {
       completed: allOk,
       wall_s: r2(pipelineWall),

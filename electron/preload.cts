@@ -20,6 +20,7 @@ const REQUESTS = [
   'stage:run', 'stage:cancel', 'results:get', 'results:edit', 'results:export',
   'settings:get', 'settings:set', 'queue:status', 'queue:submit', 'queue:list', 'queue:cancel', 'queue:resubmit',
   'results:export-segments', 'report:show', 'report:export',
+  'people:list', 'people:add', 'people:update', 'people:remove', 'people:enrol', 'people:enrolIdentity', 'people:export', 'people:import',
 ] as const;
 const EVENTS = ['stage:started', 'stage:progress', 'stage:log', 'stage:readings', 'stage:ended', 'library:changed', 'queue:job', 'stage:waiting'] as const;
 

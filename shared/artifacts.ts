@@ -3,6 +3,7 @@
 // zero (streams often start later than 0). Boxes are [x1, y1, x2, y2] in source-video pixels.
 // docs/artifacts.md describes every file; keep the two in step.
 
+import type { PersonMatch } from './people.js';
 import type { StageName } from './stages.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
@@ -189,6 +190,15 @@ export interface IdentityRow {
   ignored: boolean;
   /** Cohesion below the review threshold: the identity may mix people (worth a look). */
   low_cohesion?: boolean;
+  /**
+   * Naming from the people library (cluster with --people; absent otherwise): the person linked
+   * (named automatically, suggested, or confirmed by the user), their name, how, and the distance
+   * of the identity's prototype to the person's reference faces. A suggestion leaves `label` null.
+   */
+  person_id?: string | null;
+  person_name?: string | null;
+  match?: PersonMatch;
+  distance?: number | null;
 }
 
 /** A weak track cluster could not give to anyone with confidence: the user decides. */
@@ -220,6 +230,11 @@ export interface EditsFile {
   splits: number[];
   /** track ids of identities marked "not a person". */
   ignored: number[];
+  /**
+   * People-library decisions: a person confirmed for (or rejected for) the identity holding most
+   * of these tracks. Absent in older files (= none).
+   */
+  people?: Array<{ track_ids: number[]; person_id: string; decision: 'confirmed' | 'rejected' }>;
 }
 
 export interface ScreentimeIdentity {
@@ -228,6 +243,10 @@ export interface ScreentimeIdentity {
   visible_s: number;
   segments: Array<[number, number]>;
   n_tracks: number;
+  /** From the identity, when cluster ran with a people library (see IdentityRow). */
+  person_id?: string | null;
+  match?: PersonMatch;
+  distance?: number | null;
 }
 
 export interface ScreentimeFile {

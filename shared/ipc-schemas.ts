@@ -7,6 +7,12 @@ import { MAX_STRIDE, MAX_THREADS, PROFILES, STAGES } from './stages.js';
 
 const episodeId = z.string().regex(/^[a-f0-9]{16}$/, 'episode id must be 16 hex characters');
 const stage = z.enum(STAGES);
+const personId = z.string().regex(/^p_[a-z0-9]{1,32}$/, 'person id must look like p_...');
+const personName = z.string().trim().min(1).max(120);
+/** A photo to enrol: 15 MB of image as base64 (the browser host takes messages up to 32 MB). */
+const MAX_PHOTO_BASE64 = 20_000_000;
+/** An export file to import in the window (chips inside); larger libraries: `screentime people import`. */
+const MAX_IMPORT_CHARS = 30_000_000;
 
 export const EditSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('rename'), identityId: z.number().int().nonnegative(), label: z.string().trim().min(1).max(120) }),
@@ -15,6 +21,8 @@ export const EditSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('ignore'), identityId: z.number().int().nonnegative(), ignored: z.boolean() }),
   // an unsure track given to a person (identityId) or made a person of its own (null)
   z.object({ kind: z.literal('assign'), trackId: z.number().int().nonnegative(), identityId: z.number().int().nonnegative().nullable() }),
+  // the people library's suggestion for an identity accepted (with the person's name) or rejected
+  z.object({ kind: z.literal('person'), identityId: z.number().int().nonnegative(), personId: personId, decision: z.enum(['confirm', 'reject']), label: z.string().trim().min(1).max(120).optional() }),
 ]);
 
 export const requestSchemas = {
@@ -50,6 +58,7 @@ export const requestSchemas = {
       redisUrl: z.string().max(2048).nullable().optional(),
       thermalLimitC: z.number().min(40).max(110).nullable().optional(),
       theme: z.enum(['system', 'light', 'dark']).optional(),
+      peopleDir: z.string().trim().min(1).max(4096).nullable().optional(),
     })
     .strict(),
   'queue:status': z.void(),
@@ -59,4 +68,21 @@ export const requestSchemas = {
   'queue:list': z.void(),
   'queue:cancel': z.object({ jobId: z.string().min(1).max(200) }).strict(),
   'queue:resubmit': z.object({ jobId: z.string().min(1).max(200) }).strict(),
+  'people:list': z.void(),
+  'people:add': z.object({ name: personName, show: z.string().trim().max(120).nullable().optional(), learn: z.boolean().optional() }).strict(),
+  'people:update': z.object({ personId, name: personName.optional(), locked: z.boolean().optional(), learn: z.boolean().optional() }).strict(),
+  'people:remove': z.object({ personId }).strict(),
+  'people:enrol': z
+    .object({
+      personId,
+      // base64 of the photo's bytes (a drop or a file chooser in a browser gives no path); one
+      // photo per request, so "which face?" concerns one photo and a message stays small
+      photo: z.object({ name: z.string().min(1).max(255), data: z.string().min(1).max(MAX_PHOTO_BASE64) }).strict(),
+      /** 1-based face of the photo, after the window asked which. */
+      face: z.number().int().min(1).max(1000).optional(),
+    })
+    .strict(),
+  'people:enrolIdentity': z.object({ personId, episodeId, identityId: z.number().int().nonnegative() }).strict(),
+  'people:export': z.void(),
+  'people:import': z.object({ fileName: z.string().min(1).max(255), content: z.string().min(2).max(MAX_IMPORT_CHARS) }).strict(),
 } as const;

@@ -9,6 +9,7 @@ import type { requestSchemas, EditSchema } from './ipc-schemas.js';
 import type { IdentityRow, ScreentimeFile, UnsureTrack, VideoFacts } from './artifacts.js';
 import type { ShowReport } from './report.js';
 import type { Profile, StageName } from './stages.js';
+import type { PersonSummary } from './people.js';
 
 export type Edit = z.infer<typeof EditSchema>;
 
@@ -128,7 +129,25 @@ export interface Settings {
   hasPassword?: boolean;
   thermalLimitC: number | null;
   theme: 'system' | 'light' | 'dark';
+  /** Folder of the people library (docs/people.md); absent or null: the user's default folder. */
+  peopleDir?: string | null;
 }
+
+/** A person as the People dialog lists them: the first face as a data: URL, the number of faces. */
+export type PersonView = Omit<PersonSummary, 'faces'> & { faces: number; thumb: string | null };
+
+/** `people:*`: the library the app uses and who is in it (`problem`: why it cannot be read). */
+export interface PeopleView {
+  dir: string;
+  revision: number;
+  people: PersonView[];
+  problem: string | null;
+}
+
+/** `people:enrol`: faces added, or the photo shows several faces and the user must pick one. */
+export type EnrolResult =
+  | { added: number; view: PeopleView; choose: null }
+  | { added: 0; view: PeopleView; choose: { photo: string; faces: Array<{ index: number; thumb: string }> } };
 
 export interface QueueStatus {
   available: boolean;
@@ -241,6 +260,16 @@ export interface RequestMap {
   'queue:cancel': [Req<'queue:cancel'>, { cancelled: boolean }];
   /** A job Redis lost (state `lost`): its chain is submitted again; returns the new jobs. */
   'queue:resubmit': [Req<'queue:resubmit'>, JobInfo[]];
+  'people:list': [Req<'people:list'>, PeopleView];
+  'people:add': [Req<'people:add'>, PeopleView];
+  'people:update': [Req<'people:update'>, PeopleView];
+  'people:remove': [Req<'people:remove'>, PeopleView];
+  /** Photos (bytes from a drop or a file chooser) -> one face each, found as the pipeline finds them. */
+  'people:enrol': [Req<'people:enrol'>, EnrolResult];
+  /** "Add to people library": the best faces of an identity of an episode. */
+  'people:enrolIdentity': [Req<'people:enrolIdentity'>, EnrolResult];
+  'people:export': [Req<'people:export'>, ExportResult];
+  'people:import': [Req<'people:import'>, PeopleView & { peopleAdded: number; facesAdded: number }];
 }
 export type RequestChannel = keyof RequestMap;
 export type RequestOf<C extends RequestChannel> = RequestMap[C][0];
@@ -275,6 +304,7 @@ export const REQUEST_CHANNELS = [
   'stage:run', 'stage:cancel', 'results:get', 'results:edit', 'results:export',
   'settings:get', 'settings:set', 'queue:status', 'queue:submit', 'queue:list', 'queue:cancel', 'queue:resubmit',
   'results:export-segments', 'report:show', 'report:export',
+  'people:list', 'people:add', 'people:update', 'people:remove', 'people:enrol', 'people:enrolIdentity', 'people:export', 'people:import',
 ] as const satisfies readonly RequestChannel[];
 
 export const EVENT_CHANNELS = [

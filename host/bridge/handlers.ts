@@ -2,12 +2,18 @@
 // validated (dispatch.ts); episode ids are looked up in the library, so only episodes the user
 // added can be read, run, edited or exported (the allowlist).
 
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddEpisodesResult, JobInfo, QueueStatus, RequestChannel, RequestOf, ResponseOf } from '../../shared/ipc.js';
 import { applyEdit } from '../../pipeline/review/edits.js';
 import { episodeDetail, exportContent, listEpisodes, readResults, summarize } from '../library/episodes.js';
 import { deliver, segmentExportContent, showReportContent, showReportOf } from '../library/exports.js';
 import type { LibraryEntry } from '../library/store.js';
 import { checkSetup } from '../library/setup-check.js';
+import { addPersonTo, enrolIdentityFrom, enrolPhotoBytes, learnsFromEpisodes, peopleView, removePersonFrom, updatePersonIn } from '../library/people.js';
+import { exportLibrary, importLibrary } from '../../pipeline/people/transfer.js';
+import { PEOPLE_DIR_ENV } from '../../pipeline/people/location.js';
 import type { BridgeContext, QueuePort, Session } from './types.js';
 
 export type Handler<C extends RequestChannel> = (ctx: BridgeContext, session: Session, request: RequestOf<C>) => Promise<ResponseOf<C>>;
@@ -76,6 +82,8 @@ export const handlers: Handlers = {
 
   'stage:run': async (ctx, session, req) => {
     const e = entry(ctx, req.episodeId);
+    // cluster names identities from the people library chosen in Settings (the runner passes stageEnv)
+    if (req.stage === 'cluster' && ctx.stageEnv) ctx.stageEnv[PEOPLE_DIR_ENV] = ctx.settings.peopleDir();
     // The session id ties the run to this window: endSession() on close/reload kills it.
     const result = await ctx.runner.run(
       {
@@ -110,6 +118,11 @@ export const handlers: Handlers = {
       throw new Error(`${e.name}: wait until the running stage ends before editing`);
     }
     await applyEdit(e.outDir, req.edit);
+    // an accepted name teaches the library, for the people whose faces the user lets it learn
+    const edit = req.edit;
+    if (edit.kind === 'person' && edit.decision === 'confirm' && learnsFromEpisodes(ctx.settings.peopleDir(), edit.personId)) {
+      enrolIdentityFrom(ctx.settings.peopleDir(), edit.personId, e.outDir, edit.identityId, true);
+    }
     return readResults(ctx.library, req.episodeId);
   },
 
@@ -160,4 +173,46 @@ export const handlers: Handlers = {
   },
 
   'queue:resubmit': async (ctx, _s, req) => queueOrThrow(ctx).resubmitLost(req.jobId),
+
+  'people:list': async (ctx) => peopleView(ctx.settings.peopleDir()),
+
+  'people:add': async (ctx, _s, req) => addPersonTo(ctx.settings.peopleDir(), req.name, req.show ?? null, req.learn ?? false),
+
+  'people:update': async (ctx, _s, req) => updatePersonIn(ctx.settings.peopleDir(), req.personId, { name: req.name, locked: req.locked, learn: req.learn }),
+
+  'people:remove': async (ctx, _s, req) => removePersonFrom(ctx.settings.peopleDir(), req.personId),
+
+  'people:enrol': async (ctx, _s, req) => enrolPhotoBytes(ctx.settings.peopleDir(), req.personId, req.photo, req.face, ctx.stageEnv?.SCREENTIME_MODELS_DIR),
+
+  'people:enrolIdentity': async (ctx, _s, req) => enrolIdentityFrom(ctx.settings.peopleDir(), req.personId, entry(ctx, req.episodeId).outDir, req.identityId),
+
+  'people:export': async (ctx, session) => {
+    const tmp = path.join(os.tmpdir(), `screentime-people-${process.pid}-${Date.now()}.json`);
+    try {
+      exportLibrary(ctx.settings.peopleDir(), tmp);
+      const content = readFileSync(tmp, 'utf8');
+      const fileName = 'people-library.json';
+      if (ctx.saveExport) return { savedPath: await ctx.saveExport(session, fileName, content), fileName, content: null };
+      return { savedPath: null, fileName, content };
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  },
+
+  'people:import': async (ctx, _s, req) => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'screentime-import-'));
+    try {
+      const file = path.join(tmp, 'people.json');
+      writeFileSync(file, req.content, { mode: 0o600 });
+      let r;
+      try {
+        r = importLibrary(ctx.settings.peopleDir(), file);
+      } catch (e) {
+        throw new Error((e as Error).message.split(file).join(req.fileName), { cause: e });
+      }
+      return { ...peopleView(ctx.settings.peopleDir()), ...r };
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  },
 };

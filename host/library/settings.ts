@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Settings } from '../../shared/ipc.js';
 import { writeJsonAtomic } from '../../pipeline/runtime/atomic.js';
+import { defaultPeopleDir } from '../../pipeline/people/location.js';
 import { FileSecretStore, keepPrivate, PRIVATE_MODE, SECRETS_FILE, type SecretStore } from './secrets.js';
 
 export const SETTINGS_FILE = 'settings.json';
@@ -70,6 +71,7 @@ export function sanitizeSettings(v: unknown): Settings {
   if (typeof o.redisUrl === 'string' && o.redisUrl.length <= 2048 && validRedisUrl(o.redisUrl)) out.redisUrl = o.redisUrl;
   if (typeof o.thermalLimitC === 'number' && o.thermalLimitC >= 40 && o.thermalLimitC <= 110) out.thermalLimitC = o.thermalLimitC;
   if (o.theme === 'light' || o.theme === 'dark' || o.theme === 'system') out.theme = o.theme;
+  if (typeof o.peopleDir === 'string' && o.peopleDir.length <= 4096 && path.isAbsolute(o.peopleDir)) out.peopleDir = o.peopleDir;
   return out;
 }
 
@@ -129,9 +131,19 @@ export class SettingsStore {
     if (patch.redisUrl !== undefined) ({ url: next.redisUrl, password } = this.resolveRedisUrl(patch.redisUrl));
     if (patch.thermalLimitC !== undefined) next.thermalLimitC = patch.thermalLimitC;
     if (patch.theme !== undefined) next.theme = patch.theme;
+    if (patch.peopleDir !== undefined) {
+      if (patch.peopleDir !== null && !path.isAbsolute(patch.peopleDir)) throw new Error(`The people library folder must be an absolute path: ${patch.peopleDir}`);
+      if (patch.peopleDir === null) delete next.peopleDir;
+      else next.peopleDir = path.resolve(patch.peopleDir);
+    }
     this.save(next, password);
     for (const l of this.listeners) l(this.get());
     return this.get();
+  }
+
+  /** The people library folder in use: the one chosen in Settings, else the user's default. */
+  peopleDir(): string {
+    return this.current.peopleDir ?? defaultPeopleDir();
   }
 
   onChange(listener: (s: Settings) => void): () => void {

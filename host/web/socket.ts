@@ -9,8 +9,11 @@ import type { Session } from '../bridge/types.js';
 import { requestUrl, tokenMatches, type LocalAddress } from './access.js';
 import { parseClientMessage, serverEvent, serverResponse } from './protocol.js';
 
-/** Largest message a page may send; requests are small JSON. */
-const MAX_PAYLOAD_BYTES = 1024 * 1024;
+/**
+ * Largest message a page may send: requests are small JSON, except a photo to enrol or a people
+ * library to import, which travel in one request (their own caps are in shared/ipc-schemas.ts).
+ */
+const MAX_PAYLOAD_BYTES = 32 * 1024 * 1024;
 
 export interface SocketOptions {
   address: LocalAddress;

@@ -89,4 +89,25 @@ describe('parseCli', () => {
     expect(parseCli(['report', 'a', '--format', 'xlsx'])).toMatchObject({ kind: 'usage-error' });
     expect(parseCli(['export', '--help'])).toMatchObject({ kind: 'help' });
   });
+
+  it('--people on run and stage cluster only; the people commands', () => {
+    expect(parseCli(['run', 'ep', '--people', '/lib'])).toMatchObject({ kind: 'run', people: '/lib' });
+    expect(parseCli(['stage', 'cluster', 'ep', '--people', '/lib'])).toMatchObject({ kind: 'stage', stage: 'cluster', people: '/lib' });
+    expect(parseCli(['stage', 'detect_track', 'ep', '--people', '/lib'])).toMatchObject({ kind: 'usage-error', message: expect.stringMatching(/option of the cluster stage/) });
+    expect(parseCli(['people', 'list', '--people', '/lib', '--json'])).toEqual({ kind: 'people', action: 'list', dir: '/lib', json: true });
+    expect(parseCli(['people', 'add', 'Jessica Huang', '--show', 'FOTB', '--learn'])).toMatchObject({ action: 'add', name: 'Jessica Huang', show: 'FOTB', learn: true });
+    expect(parseCli(['people', 'enrol', 'Eddie', 'a.png', 'b.png'])).toMatchObject({ action: 'enrol', person: 'Eddie', photos: ['a.png', 'b.png'], face: undefined });
+    expect(parseCli(['people', 'enrol', 'Eddie', 'group.png', '--face', '3'])).toMatchObject({ action: 'enrol', face: 3 });
+    expect(parseCli(['people', 'enrol', 'Eddie', '--episode', 'ep', '--identity', '0'])).toMatchObject({ action: 'enrol', episode: 'ep', identity: 0, photos: [] });
+    expect(parseCli(['people', 'remove', 'p_1', '--face', 'f_2'])).toMatchObject({ action: 'remove', person: 'p_1', faceId: 'f_2' });
+    expect(parseCli(['people', 'export', 'out.json'])).toMatchObject({ action: 'export', file: 'out.json' });
+    for (const [argv, re] of [
+      [['people'], /missing people command/],
+      [['people', 'rename'], /unknown people command/],
+      [['people', 'enrol', 'Eddie'], /needs photos/],
+      [['people', 'enrol', 'Eddie', 'a.png', 'b.png', '--face', '1'], /one photo at a time/],
+      [['people', 'enrol', 'Eddie', '--episode', 'ep'], /go together/],
+      [['people', 'import'], /takes one file/],
+    ] as const) expect(parseCli([...argv])).toMatchObject({ kind: 'usage-error', message: expect.stringMatching(re) });
+  });
 });

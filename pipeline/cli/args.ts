@@ -20,12 +20,21 @@ export type Command =
   | { kind: 'help'; text: string }
   | { kind: 'version' }
   | { kind: 'usage-error'; message: string; help: string }
-  | { kind: 'stage'; stage: StageName; options: CommonStageOptions }
-  | { kind: 'run'; stages: StageName[]; options: CommonStageOptions }
+  | { kind: 'stage'; stage: StageName; options: CommonStageOptions; people?: string }
+  | { kind: 'run'; stages: StageName[]; options: CommonStageOptions; people?: string }
+  | PeopleCommand
   | { kind: 'models'; action: 'fetch' | 'verify' | 'list'; dir: string | undefined; models: string | undefined; mirror: string | undefined; force: boolean; json: boolean }
   | { kind: 'worker'; argv: string[] }
   | { kind: 'export'; episode: string; format: SegmentExportFormat; person: string | undefined; out: string | undefined; startTc: string | undefined; dir: string | undefined }
   | { kind: 'report'; paths: string[]; format: 'csv' | 'json'; out: string | undefined };
+
+/** `screentime people ...`: the people library (pipeline/people/). */
+export type PeopleCommand =
+  | { kind: 'people'; action: 'list'; dir: string | undefined; json: boolean }
+  | { kind: 'people'; action: 'add'; dir: string | undefined; json: boolean; name: string; show: string | undefined; learn: boolean }
+  | { kind: 'people'; action: 'enrol'; dir: string | undefined; json: boolean; person: string; photos: string[]; face: number | undefined; episode: string | undefined; identity: number | undefined; models: string | undefined }
+  | { kind: 'people'; action: 'remove'; dir: string | undefined; json: boolean; person: string; faceId: string | undefined }
+  | { kind: 'people'; action: 'export' | 'import'; dir: string | undefined; json: boolean; file: string };
 
 const STAGE_OPTION_HELP = `Options:
   --profile P     ${PROFILES.join(' | ')} (default ${DEFAULT_PROFILE})
@@ -47,6 +56,7 @@ Commands:
   models fetch|verify|list   download or check the face models
   export <episode>           per-person segments for editing tools (CMX3600 EDL, marker CSV)
   report <episode>...        screen time per person per episode (CSV or JSON)
+  people list|add|enrol|remove|export|import   the people library that names identities
   worker [...]               serve pipeline jobs from a Redis queue
 
 <episode> is an episode folder holding one video, or the video file itself.
@@ -56,12 +66,31 @@ Run "screentime <command> --help" for the options of a command.`,
 Runs ${STAGES.join(', ')} in order and stops at the first failure.
 
 ${STAGE_OPTION_HELP}
-  --from STAGE    start at this stage (earlier ones must have completed)`,
+  --from STAGE    start at this stage (earlier ones must have completed)
+  --people DIR    name identities from this people library (see "screentime people --help")`,
   stage: `Usage: screentime stage <${STAGES.join('|')}> <episode> [options]
 
 Runs one stage. Earlier stages must have completed for the same episode.
 
-${STAGE_OPTION_HELP}`,
+${STAGE_OPTION_HELP}
+  --people DIR    cluster: name identities from this people library`,
+  people: `Usage: screentime people <command> [options]
+
+  list                             the people and their reference faces
+  add <name> [--show S] [--learn]  a new person (--learn: names accepted in episodes add faces)
+  enrol <person> <photo>...        add a face from each photo (--face N picks one when a photo shows several)
+  enrol <person> --episode E --identity N
+                                   add the best faces of identity N of episode E (after cluster)
+  remove <person> [--face ID]      remove a person, or one of their faces
+  export <file>                    the whole library as one file
+  import <file>                    add the people and faces of an exported file
+
+<person> is a person id (p_...) or a name.
+
+Options:
+  --people DIR    the library folder (default: $SCREENTIME_PEOPLE_DIR, else the user's data folder)
+  --models DIR    enrol: folder holding the face detector
+  --json          print the result as JSON`,
   models: `Usage: screentime models <fetch|verify|list> [options]
 
   fetch     download the pinned models into the user cache and check their sha256
@@ -122,6 +151,7 @@ const stageOptions = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   from: { type: 'string' },
+  people: { type: 'string' },
 } as const;
 
 function parseStageLike(kind: 'run' | 'stage', rest: string[], stdoutIsTTY: boolean): Command {
@@ -162,28 +192,76 @@ function parseStageLike(kind: 'run' | 'stage', rest: string[], stdoutIsTTY: bool
     models: v.models,
     json: v.json ?? !stdoutIsTTY,
   };
-  if (kind === 'stage') return { kind: 'stage', stage: stage!, options };
+  if (v.people === '') return { kind: 'usage-error', message: '--people needs a folder', help };
+  if (v.people !== undefined && kind === 'stage' && stage !== 'cluster') return { kind: 'usage-error', message: '--people is an option of the cluster stage (and of run)', help };
+  const people = v.people !== undefined ? { people: v.people } : {};
+  if (kind === 'stage') return { kind: 'stage', stage: stage!, options, ...people };
   let stages: StageName[] = [...STAGES];
   if (v.from !== undefined) {
     if (!isStageName(v.from)) return { kind: 'usage-error', message: `--from must be one of ${STAGES.join(', ')}, got "${v.from}"`, help };
     stages = stages.slice(STAGES.indexOf(v.from));
   }
-  return { kind: 'run', stages, options };
+  return { kind: 'run', stages, options, ...people };
+}
+
+function parsePeople(rest: string[]): Command {
+  const help = HELP.people;
+  const parsed = parseSub(rest, {
+    people: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, show: { type: 'string' }, learn: { type: 'boolean' },
+    face: { type: 'string' }, episode: { type: 'string' }, identity: { type: 'string' }, models: { type: 'string' },
+  } as const, help);
+  if ('kind' in parsed) return parsed;
+  const v = parsed.values;
+  if (v.help) return { kind: 'help', text: help };
+  const [action, ...pos] = parsed.positionals;
+  if (v.people === '') return { kind: 'usage-error', message: '--people needs a folder', help };
+  const base = { kind: 'people' as const, dir: v.people, json: v.json ?? false };
+  const usage = (message: string): Command => ({ kind: 'usage-error', message, help });
+  switch (action) {
+    case 'list':
+      if (pos.length) return usage(`unexpected argument "${pos[0]}"`);
+      return { ...base, action };
+    case 'add':
+      if (pos.length !== 1) return usage('people add takes one name (quote a name with spaces)');
+      return { ...base, action, name: pos[0]!, show: v.show, learn: v.learn ?? false };
+    case 'enrol': {
+      const [person, ...photos] = pos;
+      if (!person) return usage('people enrol needs a person');
+      const face = intOption('face', v.face, 1, 1000);
+      if (typeof face === 'string') return usage(face);
+      const identity = intOption('identity', v.identity, 0, 1_000_000);
+      if (typeof identity === 'string') return usage(identity);
+      if ((v.episode === undefined) !== (identity === undefined)) return usage('--episode and --identity go together');
+      if (v.episode !== undefined && photos.length) return usage('enrol from photos or from an episode, not both');
+      if (v.episode === undefined && photos.length === 0) return usage('people enrol needs photos, or --episode and --identity');
+      if (face !== undefined && photos.length !== 1) return usage('--face picks the face of one photo: enrol one photo at a time with it');
+      return { ...base, action, person, photos, face, episode: v.episode, identity, models: v.models };
+    }
+    case 'remove':
+      if (pos.length !== 1) return usage('people remove takes one person');
+      return { ...base, action, person: pos[0]!, faceId: v.face };
+    case 'export':
+    case 'import':
+      if (pos.length !== 1) return usage(`people ${action} takes one file`);
+      return { ...base, action, file: pos[0]! };
+    default:
+      return usage(action ? `unknown people command "${action}"` : 'missing people command (list, add, enrol, remove, export or import)');
+  }
+}
+
+/** parseArgs for a command with sub-commands: the parsed values, or the usage error. */
+function parseSub<O extends ParseArgsConfig['options']>(rest: string[], options: O, help: string) {
+  try {
+    return parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    return { kind: 'usage-error' as const, message: (e as Error).message, help };
+  }
 }
 
 function parseModels(rest: string[]): Command {
   const help = HELP.models;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      options: { dir: { type: 'string' }, mirror: { type: 'string' }, force: { type: 'boolean' }, models: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (e) {
-    return { kind: 'usage-error', message: (e as Error).message, help };
-  }
+  const parsed = parseSub(rest, { dir: { type: 'string' }, mirror: { type: 'string' }, force: { type: 'boolean' }, models: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const, help);
+  if ('kind' in parsed) return parsed;
   const v = parsed.values;
   if (v.help) return { kind: 'help', text: help };
   const [action, ...extra] = parsed.positionals;
@@ -253,6 +331,8 @@ export function parseCli(argv: string[], stdoutIsTTY = false): Command {
       return parseStageLike(cmd, rest, stdoutIsTTY);
     case 'models':
       return parseModels(rest);
+    case 'people':
+      return parsePeople(rest);
     case 'worker':
       return { kind: 'worker', argv: rest };
     case 'export':

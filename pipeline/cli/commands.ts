@@ -12,7 +12,9 @@ import { resolveEpisode } from '../episode/resolve.js';
 import { exportEpisodeSegments } from '../export/episode-export.js';
 import { readReportEpisodes } from '../export/report-files.js';
 import { buildShowReport, showReportCsv, showReportJson } from '../export/show-report.js';
+import { PEOPLE_DIR_ENV } from '../people/location.js';
 import type { Command } from './args.js';
+
 
 export function packageVersion(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -42,6 +44,9 @@ export async function runCommand(cmd: Command, io: RunIO = processIO): Promise<n
       return EXIT.USAGE;
     case 'stage':
     case 'run': {
+      // the cluster stage reads the library folder from the environment (runStages passes stage
+      // options it knows; the library is cluster's alone)
+      if (cmd.people !== undefined) process.env[PEOPLE_DIR_ENV] = path.resolve(cmd.people);
       const controller = new AbortController();
       const dispose = installCancelHandlers(controller, io);
       try {
@@ -56,6 +61,10 @@ export async function runCommand(cmd: Command, io: RunIO = processIO): Promise<n
     case 'export':
     case 'report':
       return runFileCommand(cmd, io);
+    case 'people': {
+      const { runPeople } = await import('../people/cli.js');
+      return runPeople(cmd, io);
+    }
     case 'worker': {
       // The queue worker is its own module: load it only when asked (BullMQ, ioredis).
       const spec = '../../queue/worker-cli.js';

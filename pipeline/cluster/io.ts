@@ -35,6 +35,7 @@ const point = z.tuple([num, num]);
 const box = z.tuple([num, num, num, num]);
 const fivePoints = z.tuple([point, point, point, point, point]);
 const relPath = z.string();
+const personMatch = z.enum(['auto', 'suggested', 'confirmed', 'none']);
 
 const detectionRow: z.ZodType<DetectionRow> = z.looseObject({ frame_idx: count, ts: num, bbox: box, conf: num, landmarks: fivePoints, track_id: int });
 
@@ -100,6 +101,10 @@ const identitiesFile: z.ZodType<IdentitiesFile> = z.looseObject({
       sample_thumbs: z.array(relPath),
       ignored: z.boolean(),
       low_cohesion: z.boolean().optional(),
+      person_id: z.string().nullable().optional(),
+      person_name: z.string().nullable().optional(),
+      match: personMatch.optional(),
+      distance: num.nullable().optional(),
     }),
   ),
   unsure: z.array(z.looseObject({ track_id: count, thumb: relPath.nullable(), nearest_identity: count.nullable(), distance: num.nullable() })).optional(),
@@ -108,7 +113,18 @@ const identitiesFile: z.ZodType<IdentitiesFile> = z.looseObject({
 const screentimeFile: z.ZodType<ScreentimeFile> = z.looseObject({
   duration_s: num,
   gap_tolerance_s: num,
-  identities: z.array(z.looseObject({ identity_id: count, label: z.string().nullable(), visible_s: num, segments: z.array(point), n_tracks: count })),
+  identities: z.array(
+    z.looseObject({
+      identity_id: count,
+      label: z.string().nullable(),
+      visible_s: num,
+      segments: z.array(point),
+      n_tracks: count,
+      person_id: z.string().nullable().optional(),
+      match: personMatch.optional(),
+      distance: num.nullable().optional(),
+    }),
+  ),
 });
 
 // Lists may be absent (= none): an edits.json is written by the window, one list at a time.
@@ -117,6 +133,7 @@ const editsFile = z.looseObject({
   merges: z.array(z.array(count)).optional(),
   splits: z.array(count).optional(),
   ignored: z.array(count).optional(),
+  people: z.array(z.looseObject({ track_ids: z.array(count), person_id: z.string().min(1), decision: z.enum(['confirmed', 'rejected']) })).optional(),
 });
 
 const videoFacts = z.looseObject({
@@ -361,5 +378,7 @@ export function readEdits(outDir: string): EditsFile {
     .map((l) => ({ track_ids: l.track_ids, label: l.label.trim().slice(0, 120) }))
     .filter((l) => l.label.length > 0 && l.track_ids.length > 0);
   const merges = (o.merges ?? []).filter((g) => g.length >= 2);
-  return { labels, merges, splits: o.splits ?? [], ignored: o.ignored ?? [] };
+  const people = (o.people ?? []).filter((p) => p.track_ids.length > 0);
+  // the list is written only once someone decided (files stay as they were without a library)
+  return { labels, merges, splits: o.splits ?? [], ignored: o.ignored ?? [], ...(people.length ? { people } : {}) };
 }

@@ -194,3 +194,35 @@ describe('applyEdit on an artifact folder', () => {
     expect(existsSync(path.join(dir, 'edits.json'))).toBe(false);
   });
 });
+
+describe('people-library decisions are edits', () => {
+  const P = protos();
+  const named = () => buildIdentities([[0, 1, 2], [3, 4], [5]].map((g) => ({ track_ids: g, label: null, ignored: false })), P)
+    .map((i) => (i.track_ids.includes(0) ? { ...i, label: 'Ann', person_id: 'p_ann', person_name: 'Ann', match: 'auto' as const, distance: 0.2 }
+      : i.track_ids.includes(3) ? { ...i, person_id: 'p_bob', person_name: 'Bob', match: 'suggested' as const, distance: 0.3 } : i));
+
+  it('accepting a suggestion names the identity and records the person and the label', () => {
+    const ids = named();
+    const bob = ids.find((i) => i.track_ids.includes(3))!;
+    const edit: Edit = { kind: 'person', identityId: bob.identity_id, personId: 'p_bob', decision: 'confirm', label: 'Bob' };
+    const after = applyEditToIdentities(ids, edit, P).find((i) => i.identity_id === bob.identity_id)!;
+    expect(after).toMatchObject({ label: 'Bob', person_id: 'p_bob', match: 'confirmed', distance: 0.3 });
+    const e = recordEdit(emptyEdits(), ids, edit);
+    expect(e.people).toEqual([{ track_ids: [3, 4], person_id: 'p_bob', decision: 'confirmed' }]);
+    expect(e.labels).toEqual([{ track_ids: [3, 4], label: 'Bob' }]);
+    expect(() => recordEdit(emptyEdits(), ids, { ...edit, label: undefined })).toThrow(/needs their name/);
+  });
+
+  it('rejecting removes the library name (never a typed one) and is remembered for those tracks', () => {
+    const ids = named();
+    const ann = ids.find((i) => i.track_ids.includes(0))!;
+    const edit: Edit = { kind: 'person', identityId: ann.identity_id, personId: 'p_ann', decision: 'reject' };
+    expect(applyEditToIdentities(ids, edit, P).find((i) => i.identity_id === ann.identity_id)).toMatchObject({ label: null, person_id: null, match: 'none' });
+    const e = recordEdit(emptyEdits(), ids, edit);
+    expect(e.people).toEqual([{ track_ids: [0, 1, 2], person_id: 'p_ann', decision: 'rejected' }]);
+    // a rename unlinks the person: the typed name stays whatever the library says later
+    const renamed = applyEditToIdentities(ids, { kind: 'rename', identityId: ann.identity_id, label: 'Anna' }, P).find((i) => i.identity_id === ann.identity_id)!;
+    expect(renamed).toMatchObject({ label: 'Anna', person_id: null, match: 'none' });
+  });
+});
+

@@ -89,6 +89,7 @@ export function recordEdit(edits: EditsFile, identities: readonly IdentityRow[],
     merges: edits.merges.map((m) => [...m]),
     splits: [...edits.splits],
     ignored: [...edits.ignored],
+    ...(edits.people ? { people: edits.people.map((p) => ({ ...p, track_ids: [...p.track_ids] })) } : {}),
   };
   const dropFromLabels = (tracks: Set<number>) => {
     e.labels = e.labels.map((l) => ({ ...l, track_ids: l.track_ids.filter((t) => !tracks.has(t)) })).filter((l) => l.track_ids.length > 0);
@@ -99,6 +100,23 @@ export function recordEdit(edits: EditsFile, identities: readonly IdentityRow[],
       const T = new Set(idn.track_ids);
       dropFromLabels(T);
       e.labels.push({ track_ids: uniqSorted(T), label: edit.label.trim() });
+      // a typed name replaces whatever the people library said about these tracks
+      if (e.people) e.people = e.people.filter((p) => p.decision === 'rejected' || !p.track_ids.some((t) => T.has(t)));
+      break;
+    }
+    case 'person': {
+      const idn = findIdentity(identities, edit.identityId);
+      const T = new Set(idn.track_ids);
+      const people = (e.people ?? []).filter((p) => !(p.person_id === edit.personId && p.track_ids.some((t) => T.has(t))));
+      if (edit.decision === 'confirm') {
+        if (!edit.label) throw new StageError('accepting a person needs their name', EXIT.BAD_INPUT);
+        dropFromLabels(T);
+        e.labels.push({ track_ids: uniqSorted(T), label: edit.label.trim() });
+        e.people = [...people.filter((p) => p.decision === 'rejected' || !p.track_ids.some((t) => T.has(t))), { track_ids: uniqSorted(T), person_id: edit.personId, decision: 'confirmed' }];
+      } else {
+        if (idn.match === 'confirmed' && idn.person_id === edit.personId) dropFromLabels(T);
+        e.people = [...people, { track_ids: uniqSorted(T), person_id: edit.personId, decision: 'rejected' }];
+      }
       break;
     }
     case 'merge': {
@@ -168,8 +186,19 @@ export function applyEditToIdentities(identities: readonly IdentityRow[], edit: 
     buildIdentity(r.identity_id, { track_ids: d.track_ids ?? r.track_ids, label: d.label !== undefined ? d.label : r.label, ignored: d.ignored ?? r.ignored }, protos);
   switch (edit.kind) {
     case 'rename': {
-      findIdentity(identities, edit.identityId);
-      return identities.map((r) => (r.identity_id === edit.identityId ? { ...r, label: edit.label.trim() } : r));
+      const idn = findIdentity(identities, edit.identityId);
+      const unlinked = idn.match !== undefined ? { person_id: null, person_name: null, match: 'none' as const, distance: null } : {};
+      return identities.map((r) => (r.identity_id === edit.identityId ? { ...r, label: edit.label.trim(), ...unlinked } : r));
+    }
+    case 'person': {
+      const idn = findIdentity(identities, edit.identityId);
+      if (edit.decision === 'confirm') {
+        const same = idn.person_id === edit.personId;
+        return identities.map((r) => (r === idn ? { ...r, label: edit.label!.trim(), person_id: edit.personId, person_name: edit.label!.trim(), match: 'confirmed' as const, distance: same ? r.distance ?? null : null } : r));
+      }
+      if (idn.person_id !== edit.personId) return [...identities];
+      // the library's name goes with the person; a name the user typed would have unlinked it already
+      return identities.map((r) => (r === idn ? { ...r, label: r.match === 'suggested' ? r.label : null, person_id: null, person_name: null, match: 'none' as const, distance: null } : r));
     }
     case 'ignore': {
       findIdentity(identities, edit.identityId);

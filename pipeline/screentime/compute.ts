@@ -130,6 +130,8 @@ export function computeScreentime(
       visible_s: Math.min(r3(totalLength(segs)), maxT),
       segments: segs,
       n_tracks: idn.track_ids.length,
+      // the library's naming travels with the identity (only when cluster named it)
+      ...(idn.match !== undefined ? { person_id: idn.person_id ?? null, match: idn.match, distance: idn.distance ?? null } : {}),
     });
   }
   rows.sort((a, b) => b.visible_s - a.visible_s || a.identity_id - b.identity_id);

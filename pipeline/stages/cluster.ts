@@ -19,6 +19,10 @@ import { resumeAfterSplits, splitIfTwoPeople } from '../cluster/split-check.js';
 import { buildIdentities, type Prototypes } from '../cluster/identities.js';
 import { readEdits, readJsonl, readPrototypes, readTracks } from '../cluster/io.js';
 import { applyEditsToGroups } from '../review/edits.js';
+import { readLibrary } from '../people/library.js';
+import { PEOPLE_DIR_ENV } from '../people/location.js';
+import { PEOPLE_MATCH, personVectors } from '../people/match.js';
+import { nameIdentities } from '../people/name-identities.js';
 import { writeJsonAtomic } from '../runtime/atomic.js';
 import type { StageContext, StageFn } from '../runtime/stage.js';
 
@@ -52,12 +56,18 @@ export interface ClusterOutcome {
   splitsFound: number;
   cannotLinkPairs: number;
   clusterMs: number;
+  /** Track pairs seen apart in one frame: different people (the library never names both alike). */
+  together: Array<[number, number]>;
 }
 
-/** Row pairs "a:b" (a < b) that may never share an identity: seen apart in one frame. */
-function cannotLinkRows(outDir: string, rowOfTrack: ReadonlyMap<number, number>): Set<string> {
+/** Track pairs seen apart in one frame (different people), from detections.jsonl. */
+function tracksSeenTogether(outDir: string): Array<[number, number]> {
   const detFile = path.join(outDir, ARTIFACT_FILES.detections);
-  const pairs = existsSync(detFile) ? coOccurringTracks(readJsonl<DetectionRow>(detFile)) : [];
+  return existsSync(detFile) ? coOccurringTracks(readJsonl<DetectionRow>(detFile)) : [];
+}
+
+/** Row pairs "a:b" (a < b) that may never share an identity. */
+function cannotLinkRows(pairs: ReadonlyArray<[number, number]>, rowOfTrack: ReadonlyMap<number, number>): Set<string> {
   const out = new Set<string>();
   for (const [a, b] of pairs) {
     const ra = rowOfTrack.get(a), rb = rowOfTrack.get(b);
@@ -77,7 +87,8 @@ function subMatrix(p: Prototypes, rows: readonly number[]): Float32Array {
 export function clusterTracks(outDir: string, protos: Prototypes, threshold: number): ClusterOutcome {
   const rows = [...protos.byTrack.values()].sort((a, b) => a.row - b.row);
   const rowOfTrack = new Map(rows.map((r) => [r.track_id, r.row]));
-  const cannot = cannotLinkRows(outDir, rowOfTrack);
+  const together = tracksSeenTogether(outDir);
+  const cannot = cannotLinkRows(together, rowOfTrack);
   const good = rows.filter((r) => !r.weak).map((r) => r.row);
   const weak = rows.filter((r) => r.weak).map((r) => r.row);
 
@@ -121,10 +132,10 @@ export function clusterTracks(outDir: string, protos: Prototypes, threshold: num
     nearest_identity: u.nearest >= 0 ? groups[u.nearest]![0]! : null,
     distance: Number.isFinite(u.distance) ? Math.round(u.distance * 1e4) / 1e4 : null,
   }));
-  return { groups, unsure, weak: weak.length, attached: weak.length - unsure.length, splitsFound, cannotLinkPairs: cannot.size, clusterMs };
+  return { groups, unsure, weak: weak.length, attached: weak.length - unsure.length, splitsFound, cannotLinkPairs: cannot.size, clusterMs, together };
 }
 
-export async function runCluster(ctx: StageContext, threshold = CLUSTER_THRESHOLD): Promise<Record<string, number | string | boolean | null>> {
+export async function runCluster(ctx: StageContext, threshold = CLUSTER_THRESHOLD, peopleDir = process.env[PEOPLE_DIR_ENV] || null): Promise<Record<string, number | string | boolean | null>> {
   const t0 = performance.now();
   const protos = readPrototypes(ctx.outDir);
   const tracks = readTracks(ctx.outDir);
@@ -139,7 +150,19 @@ export async function runCluster(ctx: StageContext, threshold = CLUSTER_THRESHOL
   const unsureIds = new Set(c.unsure.map((u) => u.track_id));
   const drafts = applyEditsToGroups([...c.groups, ...c.unsure.map((u) => [u.track_id])], edits);
   const stillUnsure = (d: { track_ids: number[] }) => d.track_ids.length === 1 && unsureIds.has(d.track_ids[0]!) && !edits.splits.includes(d.track_ids[0]!);
-  const identities = buildIdentities(drafts.filter((d) => !stillUnsure(d)), protos);
+  let identities = buildIdentities(drafts.filter((d) => !stillUnsure(d)), protos);
+  let naming: ReturnType<typeof nameIdentities> | null = null;
+  let people = 0;
+  let matchMs = 0;
+  if (peopleDir) {
+    const tm = performance.now();
+    const vectors = personVectors(readLibrary(peopleDir));
+    people = vectors.length;
+    const userLabelled = new Set(identities.filter((i) => i.label !== null).map((i) => i.identity_id));
+    naming = nameIdentities(identities, protos, c.together, edits, userLabelled, vectors, PEOPLE_MATCH);
+    identities = naming.identities;
+    matchMs = performance.now() - tm;
+  }
   const idOfTrack = new Map(identities.flatMap((i) => i.track_ids.map((t) => [t, i.identity_id] as const)));
   const unsure = c.unsure
     .filter((u) => drafts.some((d) => stillUnsure(d) && d.track_ids[0] === u.track_id))
@@ -152,6 +175,7 @@ export async function runCluster(ctx: StageContext, threshold = CLUSTER_THRESHOL
   const singletons = identities.filter((i) => i.track_ids.length === 1).length;
   const low = identities.filter((i) => i.low_cohesion).length;
   const editsApplied = edits.labels.length + edits.merges.length + edits.splits.length + (edits.ignored.length ? 1 : 0);
+  if (naming) ctx.log(`people library ${peopleDir}: ${people} people with faces; ${naming.auto} identities named, ${naming.suggested} suggested, ${naming.confirmed} confirmed (${matchMs.toFixed(0)} ms)`);
   ctx.log(`cluster: ${n} tracks (${c.weak} weak: ${c.attached} attached, ${unsure.length} unsure) -> ${identities.length} identities (${c.splitsFound} split by the re-check, ${singletons} single-track, ${low} low cohesion), ${c.cannotLinkPairs} cannot-link pairs, threshold ${threshold}, clustering ${c.clusterMs.toFixed(0)} ms${editsApplied ? `, ${editsApplied} recorded edits applied` : ''}`);
   return {
     tracks: n,
@@ -168,6 +192,7 @@ export async function runCluster(ctx: StageContext, threshold = CLUSTER_THRESHOL
     cluster_ms: Math.round(c.clusterMs),
     elapsed_ms: Math.round(performance.now() - t0),
     edits_applied: editsApplied,
+    ...(naming ? { people: people, people_auto: naming.auto, people_suggested: naming.suggested, people_confirmed: naming.confirmed, people_match_ms: Math.round(matchMs) } : {}),
   };
 }
 

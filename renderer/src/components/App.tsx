@@ -9,6 +9,8 @@ import { OpenPathDialog } from './OpenPathDialog.js';
 import { Toasts } from './Toasts.js';
 import { SettingsDialog } from './SettingsDialog.js';
 import { SetupDialog } from './SetupDialog.js';
+import { PeopleDialog } from './PeopleDialog.js';
+import { usePeople } from '../store/people-store.js';
 
 /** True when the key press belongs to a text field, so single-key shortcuts must not fire. */
 function typing(target: EventTarget | null): boolean {
@@ -42,6 +44,7 @@ export function App() {
   const settingsOpen = useApp((s) => s.settingsOpen);
   const setupOpen = useApp((s) => s.setupOpen);
   const appInfo = useApp((s) => s.appInfo);
+  const peopleOpen = usePeople((s) => s.open);
   const [dragging, setDragging] = useState(false);
   const depth = useRef(0);
 
@@ -129,6 +132,9 @@ export function App() {
           <button type="button" className="btn" onClick={() => void useApp.getState().pickFolder()} title="Open folder (Ctrl+O)">
             <Icon name="folder" /> Open folder…
           </button>
+          <button type="button" className="btn" onClick={() => usePeople.getState().setOpen(true)} title="People library">
+            People
+          </button>
           <button type="button" className="btn btn-icon" aria-label="Settings" title="Settings" onClick={() => useApp.getState().setSettingsOpen(true)}>
             <Icon name="gear" />
           </button>
@@ -174,6 +180,7 @@ export function App() {
       {openDialog ? <OpenPathDialog /> : null}
       {settingsOpen ? <SettingsDialog /> : null}
       {setupOpen ? <SetupDialog /> : null}
+      {peopleOpen ? <PeopleDialog /> : null}
       <Toasts />
     </div>
   );

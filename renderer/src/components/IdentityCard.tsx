@@ -3,6 +3,7 @@ import type { Edit } from '../../../shared/ipc.js';
 import type { IdentityView } from '../store/reducers.js';
 import { formatScreenTime, identityName } from '../lib/format.js';
 import { Icon } from './Icon.js';
+import { PersonSuggestion } from './PersonSuggestion.js';
 
 const THUMB = 88;
 const SAMPLE = 36;
@@ -109,6 +110,7 @@ export function IdentityCard(props: {
           ))}
         </div>
       ) : null}
+      <PersonSuggestion row={row} episodeId={props.episodeId} onEdit={props.onEdit} />
       <div className="identity-actions">
         <button
           type="button"
