@@ -19,6 +19,7 @@ const REQUESTS = [
   'app:info', 'app:check', 'library:list', 'library:add', 'library:pick', 'library:remove', 'episode:get',
   'stage:run', 'stage:cancel', 'results:get', 'results:edit', 'results:export',
   'settings:get', 'settings:set', 'queue:status', 'queue:submit', 'queue:list', 'queue:cancel', 'queue:resubmit',
+  'results:edits', 'results:undo', 'results:redo', 'results:tracks', 'results:boxes',
 ] as const;
 const EVENTS = ['stage:started', 'stage:progress', 'stage:log', 'stage:readings', 'stage:ended', 'library:changed', 'queue:job', 'stage:waiting'] as const;
 
@@ -62,6 +63,9 @@ const bridge: ScreentimeBridge = {
   mediaUrl(episodeId: string, relPath: string): string {
     const rel = relPath.split('/').map((s) => encodeURIComponent(s)).join('/');
     return `screentime-media://media/${encodeURIComponent(episodeId)}/${rel}`;
+  },
+  videoUrl(episodeId: string): string {
+    return `screentime-media://video/${encodeURIComponent(episodeId)}`;
   },
 };
 

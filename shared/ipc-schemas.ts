@@ -15,7 +15,11 @@ export const EditSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('ignore'), identityId: z.number().int().nonnegative(), ignored: z.boolean() }),
   // an unsure track given to a person (identityId) or made a person of its own (null)
   z.object({ kind: z.literal('assign'), trackId: z.number().int().nonnegative(), identityId: z.number().int().nonnegative().nullable() }),
+  // a track of a person moved to another person (identityId) or made a person of its own (null)
+  z.object({ kind: z.literal('move'), trackId: z.number().int().nonnegative(), identityId: z.number().int().nonnegative().nullable() }),
 ]);
+
+const trackIds = (max: number) => z.array(z.number().int().nonnegative()).min(1).max(max);
 
 export const requestSchemas = {
   'app:info': z.void(),
@@ -55,4 +59,10 @@ export const requestSchemas = {
   'queue:list': z.void(),
   'queue:cancel': z.object({ jobId: z.string().min(1).max(200) }).strict(),
   'queue:resubmit': z.object({ jobId: z.string().min(1).max(200) }).strict(),
+  // several edits as one undo step (a bulk assign of unsure tracks)
+  'results:edits': z.object({ episodeId, edits: z.array(EditSchema).min(1).max(500) }).strict(),
+  'results:undo': z.object({ episodeId }).strict(),
+  'results:redo': z.object({ episodeId }).strict(),
+  'results:tracks': z.object({ episodeId, trackIds: trackIds(5000) }).strict(),
+  'results:boxes': z.object({ episodeId, trackIds: trackIds(1000) }).strict(),
 } as const;

@@ -2,8 +2,9 @@
 // validated (dispatch.ts); episode ids are looked up in the library, so only episodes the user
 // added can be read, run, edited or exported (the allowlist).
 
-import type { AddEpisodesResult, JobInfo, QueueStatus, RequestChannel, RequestOf, ResponseOf } from '../../shared/ipc.js';
-import { applyEdit } from '../../pipeline/review/edits.js';
+import type { AddEpisodesResult, JobInfo, QueueStatus, RequestChannel, RequestOf, ResponseOf, Results } from '../../shared/ipc.js';
+import { applyEdit, applyEdits, redoEdit, undoEdit } from '../../pipeline/review/edits.js';
+import { trackBoxes, trackInfos } from '../library/tracks.js';
 import { episodeDetail, exportContent, listEpisodes, readResults, summarize } from '../library/episodes.js';
 import type { LibraryEntry } from '../library/store.js';
 import { checkSetup } from '../library/setup-check.js';
@@ -97,14 +98,7 @@ export const handlers: Handlers = {
 
   'results:get': async (ctx, _s, req) => readResults(ctx.library, req.episodeId),
 
-  'results:edit': async (ctx, _s, req) => {
-    const e = entry(ctx, req.episodeId);
-    if (ctx.runner.active().some((r) => r.episodeId === e.episodeId && (r.stage === 'cluster' || r.stage === 'screentime'))) {
-      throw new Error(`${e.name}: wait until the running stage ends before editing`);
-    }
-    await applyEdit(e.outDir, req.edit);
-    return readResults(ctx.library, req.episodeId);
-  },
+  'results:edit': async (ctx, _s, req) => reviewStep(ctx, req.episodeId, (outDir) => applyEdit(outDir, req.edit)),
 
   'results:export': async (ctx, session, req) => {
     const e = entry(ctx, req.episodeId);
@@ -141,4 +135,24 @@ export const handlers: Handlers = {
   },
 
   'queue:resubmit': async (ctx, _s, req) => queueOrThrow(ctx).resubmitLost(req.jobId),
+
+  'results:edits': async (ctx, _s, req) => reviewStep(ctx, req.episodeId, (outDir) => applyEdits(outDir, req.edits)),
+
+  'results:undo': async (ctx, _s, req) => reviewStep(ctx, req.episodeId, undoEdit),
+
+  'results:redo': async (ctx, _s, req) => reviewStep(ctx, req.episodeId, redoEdit),
+
+  'results:tracks': async (ctx, _s, req) => trackInfos(entry(ctx, req.episodeId).outDir, req.trackIds),
+
+  'results:boxes': async (ctx, _s, req) => trackBoxes(entry(ctx, req.episodeId).outDir, req.trackIds),
 };
+
+/** An edit, undo or redo: refused while cluster or screentime runs on the episode, then the new results. */
+async function reviewStep(ctx: BridgeContext, episodeId: string, step: (outDir: string) => Promise<unknown>): Promise<Results> {
+  const e = entry(ctx, episodeId);
+  if (ctx.runner.active().some((r) => r.episodeId === e.episodeId && (r.stage === 'cluster' || r.stage === 'screentime'))) {
+    throw new Error(`${e.name}: wait until the running stage ends before editing`);
+  }
+  await step(e.outDir);
+  return readResults(ctx.library, episodeId);
+}

@@ -22,6 +22,7 @@ import { parseClientMessage, serverResponse, serverEvent } from './protocol.js';
 import { webCsp, securityHeaders } from './csp.js';
 import { contentTypeOf, staticFile } from '../window-files/static.js';
 import { sendFile } from './send-file.js';
+import { serveVideo } from '../media/video-route.js';
 
 export { staticFile };
 
@@ -190,6 +191,10 @@ export async function startWebHost(options: WebHostOptions = {}): Promise<WebHos
       return;
     }
     if (url.pathname.startsWith('/media/')) return serveMedia(req, res, url);
+    if (url.pathname.startsWith('/video/')) {
+      if (!tokenMatches(url.searchParams.get('token'), token)) return void res.writeHead(401, { 'Content-Type': 'text/plain' }).end('Unauthorized');
+      return void serveVideo(req, res, library, url.pathname.slice('/video/'.length));
+    }
     if (url.pathname === '/ws') {
       res.writeHead(426).end('Upgrade Required');
       return;
