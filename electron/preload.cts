@@ -21,6 +21,7 @@ const REQUESTS = [
   'settings:get', 'settings:set', 'queue:status', 'queue:submit', 'queue:list', 'queue:cancel', 'queue:resubmit',
   'results:export-segments', 'report:show', 'report:export',
   'people:list', 'people:add', 'people:update', 'people:remove', 'people:enrol', 'people:enrolIdentity', 'people:export', 'people:import',
+  'results:edits', 'results:undo', 'results:redo', 'results:tracks', 'results:boxes',
 ] as const;
 const EVENTS = ['stage:started', 'stage:progress', 'stage:log', 'stage:readings', 'stage:ended', 'library:changed', 'queue:job', 'stage:waiting'] as const;
 
@@ -64,6 +65,9 @@ const bridge: ScreentimeBridge = {
   mediaUrl(episodeId: string, relPath: string): string {
     const rel = relPath.split('/').map((s) => encodeURIComponent(s)).join('/');
     return `screentime-media://media/${encodeURIComponent(episodeId)}/${rel}`;
+  },
+  videoUrl(episodeId: string): string {
+    return `screentime-media://video/${encodeURIComponent(episodeId)}`;
   },
 };
 

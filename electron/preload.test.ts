@@ -53,7 +53,7 @@ describe('preload', () => {
     const p = loadPreload();
     expect(p.required).toEqual(['electron']);
     expect(Object.keys(p.exposed)).toEqual(['screentime']);
-    expect(Object.keys(p.bridge).sort()).toEqual(['invoke', 'mediaUrl', 'on', 'pathForFile']);
+    expect(Object.keys(p.bridge).sort()).toEqual(['invoke', 'mediaUrl', 'on', 'pathForFile', 'videoUrl']);
   });
 
   it('unwraps Wire answers and turns errors into Error(message)', async () => {
@@ -81,6 +81,7 @@ describe('preload', () => {
   it('builds media URLs and resolves dropped file paths', () => {
     const p = loadPreload();
     expect(p.bridge.mediaUrl('0123456789abcdef', 'thumbs/id 3.jpg')).toBe('screentime-media://media/0123456789abcdef/thumbs/id%203.jpg');
+    expect(p.bridge.videoUrl('0123456789abcdef')).toBe('screentime-media://video/0123456789abcdef');
     expect(p.bridge.pathForFile({ fake: '/videos/ep1' } as unknown as File)).toBe('/videos/ep1');
     expect(p.bridge.pathForFile({ fake: '' } as unknown as File)).toBeNull();
   });

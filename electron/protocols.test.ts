@@ -60,6 +60,21 @@ describe('screentime-media:// protocol', () => {
     expect((await handle(new Request(`screentime-media://media/ffffffffffffffff/thumbs/id%201.jpg`))).status).toBe(404);
     expect((await handle(new Request(`screentime-media://other/${id}/thumbs/id%201.jpg`))).status).toBe(404);
   });
+
+  it('serves the video of a library episode by ranges, and nothing else', async () => {
+    const ep = path.join(root, 'ep2');
+    mkdirSync(ep, { recursive: true });
+    writeFileSync(path.join(ep, 'v.mp4'), '0123456789');
+    const lib = new LibraryStore(path.join(root, 'data2'), async (file) => ({ file, duration_s: 1, fps: 25, width: 2, height: 2, frame_count: 25, start_time_s: 0, codec: 'h264' }));
+    const id = (await lib.add([ep])).added[0]!.episodeId;
+    const handle = mediaProtocolHandler(lib);
+    const r = await handle(new Request(`screentime-media://video/${id}`, { headers: { Range: 'bytes=2-4' } }));
+    expect(r.status).toBe(206);
+    expect(r.headers.get('content-type')).toBe('video/mp4');
+    expect(await r.text()).toBe('234');
+    expect((await handle(new Request(`screentime-media://video/ffffffffffffffff`))).status).toBe(404);
+    expect((await handle(new Request(`screentime-media://video/${id}`, { method: 'POST' }))).status).toBe(404);
+  });
 });
 
 describe('thermal feed', () => {

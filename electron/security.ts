@@ -8,7 +8,7 @@ export const APP_SCHEME = 'app';
 export const APP_HOST = 'screentime';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_URL = `${APP_ORIGIN}/index.html`;
-/** Artifact images: screentime-media://media/<episodeId>/<relPath>. */
+/** Artifact images: screentime-media://media/<episodeId>/<relPath>; the episode's video: screentime-media://video/<episodeId>. */
 export const MEDIA_SCHEME = 'screentime-media';
 
 export const ELECTRON_CSP = [
@@ -16,6 +16,8 @@ export const ELECTRON_CSP = [
   "script-src 'self'",
   "style-src 'self'",
   `img-src 'self' ${MEDIA_SCHEME}: data: blob:`,
+  // the player: only the video route of the media scheme
+  `media-src ${MEDIA_SCHEME}://video`,
   "font-src 'self'",
   "connect-src 'self'",
   "base-uri 'none'",

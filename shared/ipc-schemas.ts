@@ -23,7 +23,11 @@ export const EditSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('assign'), trackId: z.number().int().nonnegative(), identityId: z.number().int().nonnegative().nullable() }),
   // the people library's suggestion for an identity accepted (with the person's name) or rejected
   z.object({ kind: z.literal('person'), identityId: z.number().int().nonnegative(), personId: personId, decision: z.enum(['confirm', 'reject']), label: z.string().trim().min(1).max(120).optional() }),
+  // a track of a person moved to another person (identityId) or made a person of its own (null)
+  z.object({ kind: z.literal('move'), trackId: z.number().int().nonnegative(), identityId: z.number().int().nonnegative().nullable() }),
 ]);
+
+const trackIds = (max: number) => z.array(z.number().int().nonnegative()).min(1).max(max);
 
 export const requestSchemas = {
   'app:info': z.void(),
@@ -85,4 +89,10 @@ export const requestSchemas = {
   'people:enrolIdentity': z.object({ personId, episodeId, identityId: z.number().int().nonnegative() }).strict(),
   'people:export': z.void(),
   'people:import': z.object({ fileName: z.string().min(1).max(255), content: z.string().min(2).max(MAX_IMPORT_CHARS) }).strict(),
+  // several edits as one undo step (a bulk assign of unsure tracks)
+  'results:edits': z.object({ episodeId, edits: z.array(EditSchema).min(1).max(500) }).strict(),
+  'results:undo': z.object({ episodeId }).strict(),
+  'results:redo': z.object({ episodeId }).strict(),
+  'results:tracks': z.object({ episodeId, trackIds: trackIds(5000) }).strict(),
+  'results:boxes': z.object({ episodeId, trackIds: trackIds(1000) }).strict(),
 } as const;

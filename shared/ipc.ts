@@ -112,6 +112,31 @@ export interface Results {
   /** Tracks the pipeline would not give to anyone: they count for nobody until assigned. */
   unsure: UnsureTrack[];
   screentime: ScreentimeFile | null;
+  /** Steps the user can undo and redo (edits.json's log); absent before the first edit. */
+  history?: EditHistory;
+}
+
+export interface EditHistory {
+  undo: number;
+  redo: number;
+  /** What the next undo / redo would do, in words; null when there is none. */
+  nextUndo: string | null;
+  nextRedo: string | null;
+}
+
+/** One track for the per-track strip and for playing from it (tracks.jsonl + prototypes.jsonl). */
+export interface TrackInfo {
+  trackId: number;
+  thumb: string | null;
+  firstTs: number;
+  lastTs: number;
+  nDetections: number;
+}
+
+/** Face boxes of one track over time (detections.jsonl): [ts, x1, y1, x2, y2] in video pixels. */
+export interface TrackBoxes {
+  trackId: number;
+  boxes: Array<[number, number, number, number, number]>;
 }
 
 export interface ExportResult {
@@ -270,6 +295,13 @@ export interface RequestMap {
   'people:enrolIdentity': [Req<'people:enrolIdentity'>, EnrolResult];
   'people:export': [Req<'people:export'>, ExportResult];
   'people:import': [Req<'people:import'>, PeopleView & { peopleAdded: number; facesAdded: number }];
+  /** Several edits as one step of the undo log. */
+  'results:edits': [Req<'results:edits'>, Results];
+  /** Undo / redo the last step of the episode's edit log (kept in edits.json, so after a restart too). */
+  'results:undo': [Req<'results:undo'>, Results];
+  'results:redo': [Req<'results:redo'>, Results];
+  'results:tracks': [Req<'results:tracks'>, TrackInfo[]];
+  'results:boxes': [Req<'results:boxes'>, TrackBoxes[]];
 }
 export type RequestChannel = keyof RequestMap;
 export type RequestOf<C extends RequestChannel> = RequestMap[C][0];
@@ -305,6 +337,7 @@ export const REQUEST_CHANNELS = [
   'settings:get', 'settings:set', 'queue:status', 'queue:submit', 'queue:list', 'queue:cancel', 'queue:resubmit',
   'results:export-segments', 'report:show', 'report:export',
   'people:list', 'people:add', 'people:update', 'people:remove', 'people:enrol', 'people:enrolIdentity', 'people:export', 'people:import',
+  'results:edits', 'results:undo', 'results:redo', 'results:tracks', 'results:boxes',
 ] as const satisfies readonly RequestChannel[];
 
 export const EVENT_CHANNELS = [
@@ -323,6 +356,8 @@ export interface ScreentimeBridge {
   pathForFile(file: File): string | null;
   /** URL the window can load an artifact image from (thumbnails). */
   mediaUrl(episodeId: string, relPath: string): string;
+  /** URL the window can play the episode's video from (HTTP Range, see docs/security.md). */
+  videoUrl(episodeId: string): string;
 }
 
 // Compile-time proof that the channel lists above name every channel exactly once.

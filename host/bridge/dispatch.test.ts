@@ -85,7 +85,7 @@ describe('dispatch refuses what a window must not send', () => {
     expect(errorOf(await call('library:add', { paths: [''] }))).toBe('Invalid request for library:add: paths[0] must be at least 1 characters long');
     expect(errorOf(await call('app:info', { x: 1 }))).toBe('Invalid request for app:info: request must be empty (this channel takes no request)');
     expect(errorOf(await call('results:edit', { episodeId: '0123456789abcdef', edit: { kind: 'delete-all' } }))).toMatch(
-      /^Invalid request for results:edit: edit\.kind is not valid \(expected one of rename, merge, split, ignore, assign, person\)$/,
+      /^Invalid request for results:edit: edit\.kind is not valid \(expected one of rename, merge, split, ignore, assign, person, move\)$/,
     );
     expect(runner.runs).toEqual([]);
   });

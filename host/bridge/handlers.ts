@@ -5,8 +5,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddEpisodesResult, JobInfo, QueueStatus, RequestChannel, RequestOf, ResponseOf } from '../../shared/ipc.js';
-import { applyEdit } from '../../pipeline/review/edits.js';
+import type { AddEpisodesResult, JobInfo, QueueStatus, RequestChannel, RequestOf, ResponseOf, Results } from '../../shared/ipc.js';
+import { applyEdit, applyEdits, redoEdit, undoEdit } from '../../pipeline/review/edits.js';
+import { trackBoxes, trackInfos } from '../library/tracks.js';
 import { episodeDetail, exportContent, listEpisodes, readResults, summarize } from '../library/episodes.js';
 import { deliver, segmentExportContent, showReportContent, showReportOf } from '../library/exports.js';
 import type { LibraryEntry } from '../library/store.js';
@@ -112,19 +113,15 @@ export const handlers: Handlers = {
 
   'results:get': async (ctx, _s, req) => readResults(ctx.library, req.episodeId),
 
-  'results:edit': async (ctx, _s, req) => {
-    const e = entry(ctx, req.episodeId);
-    if (ctx.runner.active().some((r) => r.episodeId === e.episodeId && (r.stage === 'cluster' || r.stage === 'screentime'))) {
-      throw new Error(`${e.name}: wait until the running stage ends before editing`);
-    }
-    await applyEdit(e.outDir, req.edit);
-    // an accepted name teaches the library, for the people whose faces the user lets it learn
-    const edit = req.edit;
-    if (edit.kind === 'person' && edit.decision === 'confirm' && learnsFromEpisodes(ctx.settings.peopleDir(), edit.personId)) {
-      enrolIdentityFrom(ctx.settings.peopleDir(), edit.personId, e.outDir, edit.identityId, true);
-    }
-    return readResults(ctx.library, req.episodeId);
-  },
+  'results:edit': async (ctx, _s, req) =>
+    reviewStep(ctx, req.episodeId, async (outDir) => {
+      await applyEdit(outDir, req.edit);
+      // an accepted name teaches the library, for the people whose faces the user lets it learn
+      const edit = req.edit;
+      if (edit.kind === 'person' && edit.decision === 'confirm' && learnsFromEpisodes(ctx.settings.peopleDir(), edit.personId)) {
+        enrolIdentityFrom(ctx.settings.peopleDir(), edit.personId, outDir, edit.identityId, true);
+      }
+    }),
 
   'results:export': async (ctx, session, req) => {
     const e = entry(ctx, req.episodeId);
@@ -215,4 +212,24 @@ export const handlers: Handlers = {
       rmSync(tmp, { recursive: true, force: true });
     }
   },
+
+  'results:edits': async (ctx, _s, req) => reviewStep(ctx, req.episodeId, (outDir) => applyEdits(outDir, req.edits)),
+
+  'results:undo': async (ctx, _s, req) => reviewStep(ctx, req.episodeId, undoEdit),
+
+  'results:redo': async (ctx, _s, req) => reviewStep(ctx, req.episodeId, redoEdit),
+
+  'results:tracks': async (ctx, _s, req) => trackInfos(entry(ctx, req.episodeId).outDir, req.trackIds),
+
+  'results:boxes': async (ctx, _s, req) => trackBoxes(entry(ctx, req.episodeId).outDir, req.trackIds),
 };
+
+/** An edit, undo or redo: refused while cluster or screentime runs on the episode, then the new results. */
+async function reviewStep(ctx: BridgeContext, episodeId: string, step: (outDir: string) => Promise<unknown>): Promise<Results> {
+  const e = entry(ctx, episodeId);
+  if (ctx.runner.active().some((r) => r.episodeId === e.episodeId && (r.stage === 'cluster' || r.stage === 'screentime'))) {
+    throw new Error(`${e.name}: wait until the running stage ends before editing`);
+  }
+  await step(e.outDir);
+  return readResults(ctx.library, episodeId);
+}

@@ -11,6 +11,7 @@ import { STAGES, type StageName } from '../../shared/stages.js';
 import { inspectManifest, readIdentities as readIdentitiesFile, readScreentime } from '../../pipeline/cluster/io.js';
 import { stageStates } from '../../pipeline/runtime/manifest.js';
 import { screentimeCsv } from '../../pipeline/screentime/compute.js';
+import { historySummary, readHistory } from '../../pipeline/review/edits.js';
 import type { ActiveRun } from '../runner/types.js';
 import type { LibraryEntry, LibraryStore } from './store.js';
 
@@ -103,6 +104,7 @@ export function readResults(library: LibraryStore, episodeId: string): Results {
     identities: ids?.identities ?? [],
     unsure: ids?.unsure ?? [],
     screentime: readScreentime(entry.outDir),
+    history: historySummary(readHistory(entry.outDir)),
   };
 }
 

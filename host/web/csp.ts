@@ -7,6 +7,8 @@ export function webCsp(port: number): string {
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data: blob:",
+    // the episode's video, from this host's token-checked /video/<id> route only
+    "media-src 'self'",
     "font-src 'self'",
     // 'self' covers ws: of the same host in current browsers; the explicit URL is for older ones.
     `connect-src 'self' ws://127.0.0.1:${port}`,

@@ -11,6 +11,7 @@ import { contentTypeOf, staticFile } from '../window-files/static.js';
 import { requestUrl, tokenMatches, type LocalAddress } from './access.js';
 import { securityHeaders, webCsp } from './csp.js';
 import { sendFile } from './send-file.js';
+import { serveVideo } from '../media/video-route.js';
 
 type Req = http.IncomingMessage;
 type Res = http.ServerResponse;
@@ -41,6 +42,10 @@ export function httpRoutes(o: RouteOptions): (req: Req, res: Res) => void {
       return;
     }
     if (url.pathname.startsWith('/media/')) return serveMedia(o, req, res, url);
+    if (url.pathname.startsWith('/video/')) {
+      if (!tokenMatches(url.searchParams.get('token'), o.token)) return void res.writeHead(401, { 'Content-Type': 'text/plain' }).end('Unauthorized');
+      return void serveVideo(req, res, o.library, url.pathname.slice('/video/'.length));
+    }
     if (url.pathname === '/ws') {
       res.writeHead(426).end('Upgrade Required');
       return;

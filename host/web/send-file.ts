@@ -2,30 +2,9 @@
 // rewriting thumbnails, a rebuild of dist/renderer) and clients can go away mid-download; neither
 // may crash the host or leave a file descriptor open.
 
-import type { FileHandle } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
-
-/** Opens `file` for reading if it is still a regular file; null when it is gone or is not one. */
-async function openRegularFile(file: string): Promise<{ handle: FileHandle; size: number } | null> {
-  let handle: FileHandle;
-  try {
-    handle = await open(file, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    // The size comes from the open descriptor, not from an earlier stat of the path: what is sent
-    // is what Content-Length announces, even if the path was replaced in between.
-    const st = await handle.stat();
-    if (st.isFile()) return { handle, size: st.size };
-  } catch {
-    /* fall through: closed below */
-  }
-  await handle.close().catch(() => undefined);
-  return null;
-}
+import { openRegularFile } from '../media/open-file.js';
 
 /**
  * Answers 200 with `file` (its body unless the request is HEAD), or 404 when the file is gone by

@@ -218,7 +218,7 @@ describe('web host over a real socket', () => {
     const res = await fetch(`http://127.0.0.1:${host.port}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toBe(
-      `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self' ws://127.0.0.1:${host.port}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'`,
+      `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self'; font-src 'self'; connect-src 'self' ws://127.0.0.1:${host.port}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'`,
     );
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(await res.text()).toContain('<title>Screentime</title>');

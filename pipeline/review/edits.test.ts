@@ -6,7 +6,8 @@ import type { EditsFile, IdentitiesFile, IdentityRow, Manifest, PrototypeRow, Sc
 import type { Edit } from '../../shared/ipc.js';
 import { buildIdentities, type Prototypes } from '../cluster/identities.js';
 import { f32Bytes, readEdits } from '../cluster/io.js';
-import { applyEdit, applyEditsToGroups, applyEditToIdentities, emptyEdits, recordEdit } from './edits.js';
+import { applyEdit, applyEdits, applyEditsToGroups, applyEditToIdentities, emptyEdits, readHistory, recordEdit, redoEdit, undoEdit } from './edits.js';
+import { MAX_LOG, picture, pushStep, stepEntry, undoPicture, emptyHistory, type LogEntry } from './history.js';
 
 /** 6 tracks, 2-d unit prototypes: tracks 0,1,2 near one direction, 3,4 another, 5 a third. */
 function protos(): Prototypes {
@@ -89,30 +90,32 @@ describe('recorded edits re-apply to the same clustering exactly as they were ap
   });
 });
 
-describe('applyEdit on an artifact folder', () => {
-  function folder(): string {
-    const dir = mkdtempSync(path.join(tmpdir(), 'screentime-edits-'));
-    const P = protos();
-    const rows = [...P.byTrack.values()];
-    writeFileSync(path.join(dir, 'prototypes.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    writeFileSync(path.join(dir, 'prototypes.f32'), f32Bytes(P.vectors));
-    const shots: ShotRow[] = [{ shot: 0, start_frame: 0, end_frame: 250, start_ts: 0, end_ts: 10 }, { shot: 1, start_frame: 250, end_frame: 500, start_ts: 10, end_ts: 20 }];
-    const span = (t: number, a: number, b: number, shot: number): TrackRow => ({ track_id: t, first_ts: a, last_ts: b, first_frame: a * 25, last_frame: b * 25, n_detections: 5, shot, mean_conf: 0.9, boxes: 'detections.jsonl' });
-    const tracks = [span(0, 1, 3, 0), span(1, 4, 5, 0), span(2, 11, 12, 1), span(3, 6, 8, 0), span(4, 13, 15, 1), span(5, 16, 17, 1)];
-    writeFileSync(path.join(dir, 'tracks.jsonl'), tracks.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    writeFileSync(path.join(dir, 'shots.jsonl'), shots.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const manifest = {
-      schema_version: 1,
-      video: { file: 'x.mp4', duration_s: 20, fps: 25, width: 640, height: 360, frame_count: 500, start_time_s: 0, codec: 'h264' },
-      stages: { detect_track: { status: 'completed', config: { stride: 5 }, config_hash: 'x', inputs: {}, started_at: '', finished_at: '', elapsed_s: 1, pid: null, host: null, stats: {}, error: null } },
-    } as unknown as Manifest;
-    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
-    const ids = buildIdentities([[0, 1, 2], [3, 4], [5]].map((g) => ({ track_ids: g, label: null, ignored: false })), P);
-    writeFileSync(path.join(dir, 'identities.json'), JSON.stringify({ identities: ids }));
-    return dir;
-  }
-  const read = <T>(dir: string, f: string) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as T;
+/** An artifact folder with 6 tracks in 2 shots, clustered as [[0,1,2],[3,4],[5]]. */
+function folder(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'screentime-edits-'));
+  const P = protos();
+  const rows = [...P.byTrack.values()];
+  writeFileSync(path.join(dir, 'prototypes.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(path.join(dir, 'prototypes.f32'), f32Bytes(P.vectors));
+  const shots: ShotRow[] = [{ shot: 0, start_frame: 0, end_frame: 250, start_ts: 0, end_ts: 10 }, { shot: 1, start_frame: 250, end_frame: 500, start_ts: 10, end_ts: 20 }];
+  const span = (t: number, a: number, b: number, shot: number): TrackRow => ({ track_id: t, first_ts: a, last_ts: b, first_frame: a * 25, last_frame: b * 25, n_detections: 5, shot, mean_conf: 0.9, boxes: 'detections.jsonl' });
+  const tracks = [span(0, 1, 3, 0), span(1, 4, 5, 0), span(2, 11, 12, 1), span(3, 6, 8, 0), span(4, 13, 15, 1), span(5, 16, 17, 1)];
+  writeFileSync(path.join(dir, 'tracks.jsonl'), tracks.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(path.join(dir, 'shots.jsonl'), shots.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const manifest = {
+    schema_version: 1,
+    video: { file: 'x.mp4', duration_s: 20, fps: 25, width: 640, height: 360, frame_count: 500, start_time_s: 0, codec: 'h264' },
+    stages: { detect_track: { status: 'completed', config: { stride: 5 }, config_hash: 'x', inputs: {}, started_at: '', finished_at: '', elapsed_s: 1, pid: null, host: null, stats: {}, error: null } },
+  } as unknown as Manifest;
+  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+  const ids = buildIdentities([[0, 1, 2], [3, 4], [5]].map((g) => ({ track_ids: g, label: null, ignored: false })), P);
+  writeFileSync(path.join(dir, 'identities.json'), JSON.stringify({ identities: ids }));
+  return dir;
+}
 
+const read = <T>(dir: string, f: string) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as T;
+
+describe('applyEdit on an artifact folder', () => {
   it('renames, merges, splits and ignores, rewriting every file and the screen time at once', async () => {
     const dir = folder();
     const ids0 = read<IdentitiesFile>(dir, 'identities.json').identities;
@@ -226,3 +229,196 @@ describe('people-library decisions are edits', () => {
   });
 });
 
+/** One random edit of the given kinds on 6 tracks (a merge needs two people: else a rename). */
+function randomEdit(r: () => number, ids: readonly IdentityRow[], k: number, kinds: ReadonlyArray<Edit['kind']>): Edit {
+  const pick = () => ids[Math.floor(r() * ids.length)]!;
+  const kind = kinds[Math.floor(r() * kinds.length)]!;
+  if (kind === 'merge' && ids.length >= 2) {
+    const a = pick(), b = ids.filter((i) => i !== a)[Math.floor(r() * (ids.length - 1))]!;
+    return { kind: 'merge', identityIds: [a.identity_id, b.identity_id] };
+  }
+  if (kind === 'split') return { kind: 'split', trackId: Math.floor(r() * 6) };
+  if (kind === 'ignore') return { kind: 'ignore', identityId: pick().identity_id, ignored: r() < 0.7 };
+  if (kind === 'move') return { kind: 'move', trackId: Math.floor(r() * 6), identityId: r() < 0.3 ? null : pick().identity_id };
+  return { kind: 'rename', identityId: pick().identity_id, label: `L${k}` };
+}
+
+describe('moving a track to another person', () => {
+  const P = protos();
+  const base = [[0, 1, 2], [3, 4], [5]];
+
+  it('random sequences with moves re-apply to the same clustering exactly as they were applied', () => {
+    let seed = 11;
+    const r = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    for (let run = 0; run < 60; run++) {
+      let ids = buildIdentities(base.map((g) => ({ track_ids: g, label: null, ignored: false })), P);
+      let edits = emptyEdits();
+      for (let k = 0; k < 8; k++) {
+        const e = randomEdit(r, ids, k, ['rename', 'merge', 'ignore', 'move', 'move']);
+        edits = recordEdit(edits, ids, e);
+        ids = applyEditToIdentities(ids, e, P);
+        expect(draftsKey(applyEditsToGroups(base, edits))).toEqual(idsKey(ids));
+      }
+    }
+  });
+
+  it('the track leaves its person and joins the other; the last track of a person takes the person with it', () => {
+    const ids = buildIdentities(base.map((g) => ({ track_ids: g, label: null, ignored: false })), P);
+    const of = (t: number, rows = ids) => rows.find((i) => i.track_ids.includes(t))!;
+    const moved = applyEditToIdentities(ids, { kind: 'move', trackId: 2, identityId: of(3).identity_id }, P);
+    expect(groupsOf(moved)).toEqual([[0, 1], [2, 3, 4], [5]]);
+    expect(of(3, moved).identity_id).toBe(of(3).identity_id);
+    const emptied = applyEditToIdentities(ids, { kind: 'move', trackId: 5, identityId: of(0).identity_id }, P);
+    expect(groupsOf(emptied)).toEqual([[0, 1, 2, 5], [3, 4]]);
+  });
+});
+
+describe('undo of review steps (pure)', () => {
+  const P = protos();
+  const base = [[0, 1, 2], [3, 4], [5]];
+  const pic = (rows: readonly IdentityRow[]) => picture(rows, []).identities;
+
+  it('undoing each step of a random session gives back exactly the identities before it', () => {
+    let seed = 5;
+    const r = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    for (let run = 0; run < 60; run++) {
+      let ids = buildIdentities(base.map((g) => ({ track_ids: g, label: null, ignored: false })), P);
+      let state = emptyEdits();
+      for (let k = 0; k < 8; k++) {
+        const e = randomEdit(r, ids, k, ['rename', 'merge', 'split', 'ignore', 'move', 'move']);
+        const nextState = recordEdit(state, ids, e);
+        const next = applyEditToIdentities(ids, e, P);
+        const entry = stepEntry([e], state, picture(ids, []), picture(next, []));
+        expect(undoPicture(picture(next, []), entry).identities).toEqual(pic(ids).sort((a, b) => a.id - b.id));
+        ids = next;
+        state = nextState;
+      }
+    }
+  });
+
+  it('after a re-run of cluster, an undone split puts the track back with its companions wherever they are now', () => {
+    let ids = buildIdentities(base.map((g) => ({ track_ids: g, label: null, ignored: false })), P);
+    const ann = ids.find((i) => i.track_ids.includes(0))!.identity_id;
+    let state = recordEdit(emptyEdits(), ids, { kind: 'rename', identityId: ann, label: 'Ann' });
+    ids = applyEditToIdentities(ids, { kind: 'rename', identityId: ann, label: 'Ann' }, P);
+    const split: Edit = { kind: 'split', trackId: 2 };
+    const entry = stepEntry([split], state, picture(ids, []), picture(applyEditToIdentities(ids, split, P), []));
+    state = recordEdit(state, ids, split);
+    // the re-run clusters differently (5 now goes with 0 and 1) and re-applies the edits
+    const rerun = buildIdentities(applyEditsToGroups([[0, 1, 2, 5], [3, 4]], state), P);
+    expect(groupsOf(rerun)).toEqual([[0, 1, 5], [2], [3, 4]]);
+    const back = undoPicture(picture(rerun, []), entry);
+    expect(back.identities.map((i) => i.tracks).sort((a, b) => a[0]! - b[0]!)).toEqual([[0, 1, 2, 5], [3, 4]]);
+    expect(back.identities.find((i) => i.tracks.includes(0))!.label).toBe('Ann');
+  });
+
+  it('an undone assign sends the track back to the unsure list', () => {
+    const ids = buildIdentities([[0, 1], [3, 4]].map((g) => ({ track_ids: g, label: null, ignored: false })), P);
+    const unsure = [{ track_id: 2, thumb: 'thumbs/t2.jpg', nearest_identity: null, distance: null }];
+    const e: Edit = { kind: 'assign', trackId: 2, identityId: ids[0]!.identity_id };
+    const after = applyEditToIdentities(ids, e, P);
+    const entry = stepEntry([e], emptyEdits(), picture(ids, unsure), picture(after, []));
+    const back = undoPicture(picture(after, []), entry);
+    expect(back.unsure).toEqual(unsure);
+    expect(back.identities.map((i) => i.tracks)).toEqual(pic(ids).sort((a, b) => a.id - b.id).map((i) => i.tracks));
+  });
+
+  it('a new step clears the redo list; the log keeps the last MAX_LOG steps', () => {
+    const entry = (n: number): LogEntry => stepEntry([{ kind: 'split', trackId: n }], emptyEdits(), { identities: [], unsure: [] }, { identities: [], unsure: [] }, String(n));
+    let h = { log: [entry(1)], redo: [entry(2)] };
+    h = pushStep(h, entry(3));
+    expect(h.redo).toEqual([]);
+    expect(h.log.map((e) => e.at)).toEqual(['1', '3']);
+    let long = emptyHistory();
+    for (let i = 0; i < MAX_LOG + 5; i++) long = pushStep(long, entry(i));
+    expect(long.log).toHaveLength(MAX_LOG);
+    expect(long.log[0]!.at).toBe('5');
+  });
+});
+
+describe('undo and redo on an artifact folder', () => {
+  const files = ['edits.json', 'identities.json', 'screentime.json', 'screentime.csv'];
+  const snapshot = (dir: string) => ({
+    identities: read<IdentitiesFile>(dir, 'identities.json'),
+    state: readEdits(dir),
+    csv: readFileSync(path.join(dir, 'screentime.csv'), 'utf8'),
+  });
+
+  it('undo and redo survive a restart (everything is read back from edits.json), and a new edit clears redo', async () => {
+    const dir = folder();
+    const ids0 = read<IdentitiesFile>(dir, 'identities.json').identities;
+    const a = ids0.find((i) => i.track_ids.includes(0))!.identity_id;
+    const b = ids0.find((i) => i.track_ids.includes(3))!.identity_id;
+    await expect(undoEdit(dir)).rejects.toThrow(/nothing to undo/);
+    await applyEdit(dir, { kind: 'rename', identityId: a, label: 'Ann' });
+    const afterRename = snapshot(dir);
+    await applyEdit(dir, { kind: 'move', trackId: 2, identityId: b });
+    const afterMove = snapshot(dir);
+    expect(afterMove.identities.identities.find((i) => i.identity_id === b)!.track_ids).toEqual([2, 3, 4]);
+    expect(readHistory(dir).log.map((e) => e.edits[0]!.kind)).toEqual(['rename', 'move']);
+
+    // nothing is held in memory between calls: each call reads edits.json afresh, as after a restart
+    await undoEdit(dir);
+    expect(snapshot(dir)).toEqual(afterRename);
+    expect(readHistory(dir).redo).toHaveLength(1);
+    await redoEdit(dir);
+    expect(snapshot(dir)).toEqual(afterMove);
+    await undoEdit(dir);
+    await undoEdit(dir);
+    expect(snapshot(dir).identities.identities.map((i) => [i.identity_id, i.track_ids, i.label])).toEqual(ids0.map((i) => [i.identity_id, i.track_ids, i.label]));
+    expect(readEdits(dir)).toEqual(emptyEdits());
+    await expect(undoEdit(dir)).rejects.toThrow(/nothing to undo/);
+    expect(readHistory(dir).redo).toHaveLength(2);
+
+    await applyEdit(dir, { kind: 'ignore', identityId: a, ignored: true });
+    expect(readHistory(dir)).toMatchObject({ redo: [] });
+    await expect(redoEdit(dir)).rejects.toThrow(/nothing to redo/);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    for (const f of files) expect(existsSync(path.join(dir, f))).toBe(true);
+  });
+
+  it('undo gives back what the people library said: a rejected suggestion comes back, with its decision undone', async () => {
+    const dir = folder();
+    const P = protos();
+    const ids = buildIdentities([[0, 1, 2], [3, 4], [5]].map((g) => ({ track_ids: g, label: null, ignored: false })), P).map((i) =>
+      i.track_ids.includes(3) ? { ...i, person_id: 'p_bob', person_name: 'Bob', match: 'suggested' as const, distance: 0.3 } : { ...i, person_id: null, person_name: null, match: 'none' as const, distance: null },
+    );
+    writeFileSync(path.join(dir, 'identities.json'), JSON.stringify({ identities: ids }));
+    const bob = ids.find((i) => i.track_ids.includes(3))!.identity_id;
+    const bobRow = () => read<IdentitiesFile>(dir, 'identities.json').identities.find((i) => i.identity_id === bob)!;
+    await applyEdit(dir, { kind: 'person', identityId: bob, personId: 'p_bob', decision: 'reject' });
+    expect(bobRow()).toMatchObject({ person_id: null, match: 'none' });
+    expect(readEdits(dir).people).toEqual([{ track_ids: [3, 4], person_id: 'p_bob', decision: 'rejected' }]);
+    // an unrelated step and its undo keep the rejection (the log's copy of the state carries it)
+    const ann = ids.find((i) => i.track_ids.includes(0))!.identity_id;
+    await applyEdit(dir, { kind: 'rename', identityId: ann, label: 'Ann' });
+    await undoEdit(dir);
+    expect(readEdits(dir).people).toEqual([{ track_ids: [3, 4], person_id: 'p_bob', decision: 'rejected' }]);
+    // undoing the rejection brings the suggestion back
+    await undoEdit(dir);
+    expect(bobRow()).toMatchObject({ person_id: 'p_bob', person_name: 'Bob', match: 'suggested', distance: 0.3 });
+    expect(readEdits(dir).people ?? []).toEqual([]);
+    await redoEdit(dir);
+    expect(bobRow()).toMatchObject({ person_id: null, match: 'none' });
+  });
+
+  it('a bulk assign is one step: one undo gives every track back to the unsure list', async () => {
+    const dir = folder();
+    const P = protos();
+    const ids = buildIdentities([[0, 1], [3, 4]].map((g) => ({ track_ids: g, label: null, ignored: false })), P);
+    const unsure = [2, 5].map((t) => ({ track_id: t, thumb: `thumbs/t${t}.jpg`, nearest_identity: null, distance: null }));
+    writeFileSync(path.join(dir, 'identities.json'), JSON.stringify({ identities: ids, unsure }));
+    const before = read<IdentitiesFile>(dir, 'identities.json');
+    const target = ids.find((i) => i.track_ids.includes(0))!.identity_id;
+    // one refused edit refuses the whole step and writes nothing
+    await expect(applyEdits(dir, [{ kind: 'assign', trackId: 2, identityId: target }, { kind: 'assign', trackId: 3, identityId: target }])).rejects.toThrow(/not among the unsure/);
+    expect(existsSync(path.join(dir, 'edits.json'))).toBe(false);
+    const res = await applyEdits(dir, [{ kind: 'assign', trackId: 2, identityId: target }, { kind: 'assign', trackId: 5, identityId: target }]);
+    expect(res.identities.unsure).toEqual([]);
+    expect(res.identities.identities.find((i) => i.identity_id === target)!.track_ids).toEqual([0, 1, 2, 5]);
+    expect(readHistory(dir).log).toHaveLength(1);
+    const undone = await undoEdit(dir);
+    expect(undone.identities.unsure).toEqual(before.unsure);
+    expect(undone.identities.identities.map((i) => i.track_ids)).toEqual(before.identities.map((i) => i.track_ids));
+  });
+});

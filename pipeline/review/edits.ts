@@ -1,4 +1,5 @@
-// Review edits: rename, merge, split a track out, ignore, assign an unsure track. Every edit is
+// Review edits: rename, merge, split a track out, ignore, assign an unsure track, move a track to
+// another person (or a new one). Every edit is
 //   1. applied at once to identities.json, and screen time is recomputed (no stage re-runs), and
 //   2. recorded in edits.json as statements about TRACKS, so the cluster stage can apply them
 //      again after a re-run for as long as those tracks exist.
@@ -9,19 +10,25 @@
 //   - ignored: a group is ignored when more than half of its tracks are listed;
 //   - an unsure track assigned to a person is a merge with that person's tracks; one made a
 //     person of its own is a split (the cluster stage keeps a lone unsure track unsure unless it
-//     is listed in splits).
+//     is listed in splits);
+//   - a track moved to another person is a split (it leaves whoever clustering puts it with) plus
+//     a merge with that person's tracks; one moved to a new person is a split.
+// edits.json also keeps the undo log and the redo list (history.ts); undo and redo write all
+// files in one go, like an edit.
 
 import { existsSync, readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ARTIFACT_FILES, type EditsFile, type IdentitiesFile, type IdentityRow, type ScreentimeFile } from '../../shared/artifacts.js';
-import type { Edit } from '../../shared/ipc.js';
+import type { Edit, EditHistory } from '../../shared/ipc.js';
 import { EditSchema } from '../../shared/ipc-schemas.js';
 import { EXIT } from '../../shared/stages.js';
+import { z } from 'zod';
 import { buildIdentity, type IdentityDraft, type Prototypes } from '../cluster/identities.js';
 import { detectStride, readEdits, readIdentities, readManifestFile, readPrototypes, readShots, readTracks, screentimeParams } from '../cluster/io.js';
 import { readActiveLock } from '../runtime/lock.js';
 import { StageError } from '../runtime/stage.js';
 import { computeScreentime, gapToleranceFor, screentimeCsv } from '../screentime/compute.js';
+import { describeStep, emptyHistory, picture, pushStep, stepEntry, undoPicture, type History } from './history.js';
 
 export function emptyEdits(): EditsFile {
   return { labels: [], merges: [], splits: [], ignored: [] };
@@ -132,21 +139,40 @@ export function recordEdit(edits: EditsFile, identities: readonly IdentityRow[],
       e.ignored = allIgnored ? uniqSorted([...e.ignored, ...T]) : e.ignored.filter((t) => !T.has(t));
       break;
     }
-    case 'split': {
-      const t = edit.trackId;
-      const owner = identities.find((i) => i.track_ids.includes(t));
-      if (!owner) throw new StageError(`no identity holds track ${t}`, EXIT.BAD_INPUT);
-      if (owner.track_ids.length === 1) break; // already alone
-      if (!e.splits.includes(t)) e.splits.push(t);
-      e.merges = e.merges.map((g) => g.filter((x) => x !== t)).filter((g) => g.length >= 2);
-      dropFromLabels(new Set([t]));
-      e.ignored = e.ignored.filter((x) => x !== t);
-      break;
-    }
     case 'ignore': {
       const idn = findIdentity(identities, edit.identityId);
       const T = new Set(idn.track_ids);
       e.ignored = edit.ignored ? uniqSorted([...e.ignored, ...T]) : e.ignored.filter((t) => !T.has(t));
+      break;
+    }
+    // a split is a move to a new person
+    case 'split':
+    case 'move': {
+      const t = edit.trackId;
+      const to = edit.kind === 'move' ? edit.identityId : null;
+      const owner = identities.find((i) => i.track_ids.includes(t));
+      if (!owner) throw new StageError(`no identity holds track ${t}`, EXIT.BAD_INPUT);
+      if (to === owner.identity_id) break;
+      if (to === null && owner.track_ids.length === 1) break; // already alone
+      const target = to === null ? null : findIdentity(identities, to);
+      e.merges = e.merges.map((g) => g.filter((x) => x !== t)).filter((g) => g.length >= 2);
+      dropFromLabels(new Set([t]));
+      // the tracks left behind keep their person's name, even when the label was recorded on
+      // the track that leaves
+      const rest = owner.track_ids.filter((x) => x !== t);
+      if (owner.label !== null && rest.length > 0) {
+        dropFromLabels(new Set(rest));
+        e.labels.push({ track_ids: rest, label: owner.label });
+      }
+      if (!e.splits.includes(t)) e.splits.push(t);
+      e.ignored = e.ignored.filter((x) => x !== t);
+      if (target) {
+        const T = new Set([...target.track_ids, t]);
+        const overlapping = e.merges.filter((g) => g.some((x) => T.has(x)));
+        e.merges = e.merges.filter((g) => !g.some((x) => T.has(x)));
+        e.merges.push(uniqSorted([...T, ...overlapping.flat()]));
+        if (target.ignored) e.ignored = uniqSorted([...e.ignored, t]);
+      }
       break;
     }
     case 'assign': {
@@ -225,6 +251,16 @@ export function applyEditToIdentities(identities: readonly IdentityRow[], edit: 
       const target = findIdentity(identities, edit.identityId);
       return identities.map((r) => (r === target ? rebuild(r, { track_ids: [...r.track_ids, edit.trackId] }) : r));
     }
+    case 'move': {
+      const owner = identities.find((i) => i.track_ids.includes(edit.trackId));
+      if (!owner) throw new StageError(`no identity holds track ${edit.trackId}`, EXIT.BAD_INPUT);
+      if (edit.identityId === owner.identity_id) return [...identities];
+      if (edit.identityId === null) return applyEditToIdentities(identities, { kind: 'split', trackId: edit.trackId }, protos);
+      const target = findIdentity(identities, edit.identityId);
+      return identities
+        .map((r) => (r === owner ? rebuild(r, { track_ids: r.track_ids.filter((t) => t !== edit.trackId) }) : r === target ? rebuild(r, { track_ids: [...r.track_ids, edit.trackId] }) : r))
+        .filter((r) => r.track_ids.length > 0);
+    }
     case 'split': {
       const owner = identities.find((i) => i.track_ids.includes(edit.trackId));
       if (!owner) throw new StageError(`no identity holds track ${edit.trackId}`, EXIT.BAD_INPUT);
@@ -257,46 +293,159 @@ function writeAllAtomic(files: Array<[string, string]>): void {
 /** Edits of one artifact folder run one at a time (a quick second click must not lose the first). */
 const queues = new Map<string, Promise<unknown>>();
 
-/**
- * Applies a review edit to an artifact folder: updates edits.json, identities.json,
- * screentime.json and screentime.csv, and returns the new identities and screen time.
- * Refuses while the cluster or screentime stage is running on the folder.
- */
-export async function applyEdit(outDir: string, edit: Edit): Promise<{ identities: IdentitiesFile; screentime: ScreentimeFile }> {
-  const parsed = EditSchema.safeParse(edit);
-  if (!parsed.success) throw new StageError(`invalid edit: ${parsed.error.issues.map((i) => i.message).join('; ')}`, EXIT.USAGE);
+function serially<T>(outDir: string, work: (dir: string) => T): Promise<T> {
   const key = path.resolve(outDir);
   const prev = queues.get(key) ?? Promise.resolve();
-  const run = prev.catch(() => {}).then(() => applyEditNow(key, parsed.data));
+  const run = prev.catch(() => {}).then(() => work(key));
   queues.set(key, run);
-  try {
-    return await run;
-  } finally {
+  return run.finally(() => {
     if (queues.get(key) === run) queues.delete(key);
-  }
+  });
 }
 
-function applyEditNow(outDir: string, edit: Edit): { identities: IdentitiesFile; screentime: ScreentimeFile } {
+export type EditOutcome = { identities: IdentitiesFile; screentime: ScreentimeFile };
+
+/**
+ * Applies a review edit to an artifact folder: updates edits.json (its state and undo log),
+ * identities.json, screentime.json and screentime.csv, and returns the new identities and screen
+ * time. Refuses while the cluster or screentime stage is running on the folder.
+ */
+export async function applyEdit(outDir: string, edit: Edit): Promise<EditOutcome> {
+  return applyEdits(outDir, [edit]);
+}
+
+/** Several edits as one step of the undo log (a bulk assign): all are applied, or none. */
+export async function applyEdits(outDir: string, edits: readonly Edit[]): Promise<EditOutcome> {
+  const parsed = edits.map((edit) => EditSchema.safeParse(edit));
+  for (const p of parsed) if (!p.success) throw new StageError(`invalid edit: ${p.error.issues.map((i) => i.message).join('; ')}`, EXIT.USAGE);
+  if (parsed.length === 0) throw new StageError('no edit given', EXIT.USAGE);
+  return serially(outDir, (dir) => applyEditsNow(dir, parsed.map((p) => p.data!)));
+}
+
+/** Undoes the last step of the log; refuses when there is none. */
+export async function undoEdit(outDir: string): Promise<EditOutcome> {
+  return serially(outDir, (dir) => undoNow(dir));
+}
+
+/** Applies the last undone step again; refuses when there is none. */
+export async function redoEdit(outDir: string): Promise<EditOutcome> {
+  return serially(outDir, (dir) => redoNow(dir));
+}
+
+const personLinkSchema = z.object({ person_id: z.string().nullable(), person_name: z.string().nullable(), match: z.enum(['auto', 'suggested', 'confirmed', 'none']), distance: z.number().nullable() });
+const pictureIdentity = z.object({ id: z.number().int().nonnegative(), tracks: z.array(z.number().int().nonnegative()), label: z.string().nullable(), ignored: z.boolean(), person: personLinkSchema.optional() });
+const pictureSchema = z.object({
+  identities: z.array(pictureIdentity),
+  unsure: z.array(z.object({ track_id: z.number().int().nonnegative(), thumb: z.string().nullable(), nearest_identity: z.number().int().nonnegative().nullable(), distance: z.number().nullable() })),
+});
+const stateSchema = z.object({
+  labels: z.array(z.object({ track_ids: z.array(z.number().int().nonnegative()), label: z.string() })),
+  merges: z.array(z.array(z.number().int().nonnegative())),
+  splits: z.array(z.number().int().nonnegative()),
+  ignored: z.array(z.number().int().nonnegative()),
+  // the people library decisions (accepted / rejected names): without them an undo would forget them
+  people: z.array(z.object({ track_ids: z.array(z.number().int().nonnegative()), person_id: z.string().min(1), decision: z.enum(['confirmed', 'rejected']) })).optional(),
+});
+const entrySchema = z.object({ at: z.string(), edits: z.array(EditSchema).min(1), state: stateSchema, moved: z.array(z.number().int().nonnegative()), before: pictureSchema });
+const historySchema = z.looseObject({ log: z.array(entrySchema).optional(), redo: z.array(entrySchema).optional() });
+
+/**
+ * The undo log and redo list of edits.json; none when the file is absent or older than the log.
+ * A log that does not parse is an error, like the rest of edits.json (never silently dropped).
+ */
+export function readHistory(outDir: string): History {
+  const f = path.join(outDir, ARTIFACT_FILES.edits);
+  if (!existsSync(f)) return emptyHistory();
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(f, 'utf8'));
+  } catch (e) {
+    throw new StageError(`${ARTIFACT_FILES.edits}: ${(e as Error).message}`, EXIT.BAD_INPUT);
+  }
+  const h = historySchema.safeParse(raw);
+  if (!h.success) throw new StageError(`${ARTIFACT_FILES.edits}: undo log: ${h.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, EXIT.BAD_INPUT);
+  return { log: h.data.log ?? [], redo: h.data.redo ?? [] };
+}
+
+/** What the window shows on its undo and redo buttons. */
+export function historySummary(h: History): EditHistory {
+  const u = h.log[h.log.length - 1];
+  const r = h.redo[h.redo.length - 1];
+  return { undo: h.log.length, redo: h.redo.length, nextUndo: u ? describeStep(u.edits) : null, nextRedo: r ? describeStep(r.edits) : null };
+}
+
+interface Loaded {
+  current: IdentitiesFile;
+  edits: EditsFile;
+  history: History;
+  protos: Prototypes;
+}
+
+function load(outDir: string): Loaded {
   for (const stage of ['cluster', 'screentime'] as const) {
     const lock = readActiveLock(outDir, stage);
     if (lock) throw new StageError(`${stage} is running on this episode (pid ${lock.pid}); edit again when it has finished`, EXIT.ALREADY_RUNNING);
   }
-  const current = readIdentities(outDir);
-  const edits = readEdits(outDir);
-  const protos = readPrototypes(outDir);
+  return { current: readIdentities(outDir), edits: readEdits(outDir), history: readHistory(outDir), protos: readPrototypes(outDir) };
+}
+
+/** Applies edits in order to identities and edits state; throws (and nothing is written) if one is refused. */
+function applyInOrder(current: IdentitiesFile, state: EditsFile, edits: readonly Edit[], protos: Prototypes): { identities: IdentitiesFile; state: EditsFile } {
+  let identities = current;
+  for (const edit of edits) {
+    if (edit.kind === 'assign' && !(identities.unsure ?? []).some((u) => u.track_id === edit.trackId)) {
+      throw new StageError(`track ${edit.trackId} is not among the unsure tracks`, EXIT.BAD_INPUT);
+    }
+    state = recordEdit(state, identities.identities, edit);
+    identities = {
+      ...identities,
+      identities: applyEditToIdentities(identities.identities, edit, protos),
+      unsure: (identities.unsure ?? []).filter((u) => edit.kind !== 'assign' || u.track_id !== edit.trackId),
+    };
+  }
+  return { identities, state };
+}
+
+function applyEditsNow(outDir: string, edits: readonly Edit[]): EditOutcome {
+  const { current, edits: state, history, protos } = load(outDir);
+  const next = applyInOrder(current, state, edits, protos);
+  const entry = stepEntry(edits, state, picture(current.identities, current.unsure ?? []), picture(next.identities.identities, next.identities.unsure ?? []));
+  return save(outDir, next.state, pushStep(history, entry), next.identities);
+}
+
+function undoNow(outDir: string): EditOutcome {
+  const { current, history, protos } = load(outDir);
+  const entry = history.log[history.log.length - 1];
+  if (!entry) throw new StageError('nothing to undo', EXIT.BAD_INPUT);
+  const back = undoPicture(picture(current.identities, current.unsure ?? []), entry);
+  const rows = new Map(current.identities.map((r) => [r.identity_id, r]));
+  const identities: IdentitiesFile = {
+    ...current,
+    identities: back.identities.map((p) => {
+      const same = rows.get(p.id);
+      // an identity the undo left as it was keeps its row (no need to rebuild it)
+      if (same && same.track_ids.join(',') === [...p.tracks].sort((a, b) => a - b).join(',')) return { ...same, label: p.label, ignored: p.ignored, ...p.person };
+      return { ...buildIdentity(p.id, { track_ids: p.tracks, label: p.label, ignored: p.ignored }, protos), ...p.person };
+    }),
+    unsure: back.unsure,
+  };
+  return save(outDir, entry.state, { log: history.log.slice(0, -1), redo: history.redo.concat([entry]) }, identities);
+}
+
+function redoNow(outDir: string): EditOutcome {
+  const { current, edits: state, history, protos } = load(outDir);
+  const entry = history.redo[history.redo.length - 1];
+  if (!entry) throw new StageError('nothing to redo', EXIT.BAD_INPUT);
+  const next = applyInOrder(current, state, entry.edits, protos);
+  const again = stepEntry(entry.edits, state, picture(current.identities, current.unsure ?? []), picture(next.identities.identities, next.identities.unsure ?? []));
+  return save(outDir, next.state, { log: history.log.concat([again]), redo: history.redo.slice(0, -1) }, next.identities);
+}
+
+/** Writes the edits state with its history, the identities and the recomputed screen time. */
+function save(outDir: string, state: EditsFile, history: History, identities: IdentitiesFile): EditOutcome {
   const manifest = readManifestFile(outDir);
   const tracks = readTracks(outDir);
   const shots = readShots(outDir);
-
-  if (edit.kind === 'assign' && !(current.unsure ?? []).some((u) => u.track_id === edit.trackId)) {
-    throw new StageError(`track ${edit.trackId} is not among the unsure tracks`, EXIT.BAD_INPUT);
-  }
-  const nextEdits = recordEdit(edits, current.identities, edit);
-  const identities: IdentitiesFile = {
-    ...current,
-    identities: applyEditToIdentities(current.identities, edit, protos),
-    unsure: (current.unsure ?? []).filter((u) => edit.kind !== 'assign' || u.track_id !== edit.trackId),
-  };
   // keep the gap tolerance the screentime stage used, when it ran
   const stFile = path.join(outDir, ARTIFACT_FILES.screentime);
   let prevSt: ScreentimeFile | null = null;
@@ -305,12 +454,14 @@ function applyEditNow(outDir: string, edit: Edit): { identities: IdentitiesFile;
   }
   const gap = prevSt && typeof prevSt.gap_tolerance_s === 'number' ? prevSt.gap_tolerance_s : gapToleranceFor(detectStride(manifest), manifest.video.fps);
   const screentime = computeScreentime(identities.identities, tracks, shots, screentimeParams(manifest, gap));
+  // the state stays readable; the log is written one step per line
+  const steps = (l: History['log']) => (l.length ? `[\n${l.map((e) => `    ${JSON.stringify(e)}`).join(',\n')}\n  ]` : '[]');
+  const editsDoc = `${JSON.stringify(state, null, 2).slice(0, -2)},\n  "log": ${steps(history.log)},\n  "redo": ${steps(history.redo)}\n}\n`;
   writeAllAtomic([
-    [path.join(outDir, ARTIFACT_FILES.edits), `${JSON.stringify(nextEdits, null, 2)}\n`],
+    [path.join(outDir, ARTIFACT_FILES.edits), editsDoc],
     [path.join(outDir, ARTIFACT_FILES.identities), `${JSON.stringify(identities, null, 2)}\n`],
     [path.join(outDir, ARTIFACT_FILES.screentime), `${JSON.stringify(screentime, null, 2)}\n`],
     [path.join(outDir, ARTIFACT_FILES.screentimeCsv), screentimeCsv(screentime)],
   ]);
   return { identities, screentime };
 }
-

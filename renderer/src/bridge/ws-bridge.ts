@@ -54,6 +54,11 @@ export function mediaPath(episodeId: string, relPath: string, token: string): st
   return `/media/${encodeURIComponent(episodeId)}/${segs.map(encodeURIComponent).join('/')}?token=${encodeURIComponent(token)}`;
 }
 
+/** The episode's video on the browser host (`/video/<id>`, HTTP Range). */
+export function videoPath(episodeId: string, token: string): string {
+  return `/video/${encodeURIComponent(episodeId)}?token=${encodeURIComponent(token)}`;
+}
+
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
 /** A server frame, checked just enough to route it. */
@@ -169,6 +174,9 @@ export function createWsBridge(opts: WsBridgeOptions): WsBridge {
     },
     mediaUrl(episodeId: string, relPath: string): string {
       return mediaPath(episodeId, relPath, opts.token);
+    },
+    videoUrl(episodeId: string): string {
+      return videoPath(episodeId, opts.token);
     },
     close() {
       closedByUs = true;

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useApp } from '../store/app-store.js';
 import { STAGES } from '../../../shared/stages.js';
 import { pathsFromDrop } from '../lib/drop.js';
+import { typing } from '../lib/keys.js';
 import { Icon } from './Icon.js';
 import { Library } from './Library.js';
 import { EpisodeView } from './EpisodeView.js';
@@ -11,13 +12,6 @@ import { SettingsDialog } from './SettingsDialog.js';
 import { SetupDialog } from './SetupDialog.js';
 import { PeopleDialog } from './PeopleDialog.js';
 import { usePeople } from '../store/people-store.js';
-
-/** True when the key press belongs to a text field, so single-key shortcuts must not fire. */
-function typing(target: EventTarget | null): boolean {
-  const el = target as HTMLElement | null;
-  if (!el) return false;
-  return el.isContentEditable || el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT';
-}
 
 /** Follows the system's light/dark preference live, so the theme button names the other theme. */
 function usePrefersDark(): boolean {

@@ -4,6 +4,7 @@ import type { IdentityView } from '../store/reducers.js';
 import { formatScreenTime, identityName } from '../lib/format.js';
 import { Icon } from './Icon.js';
 import { PersonSuggestion } from './PersonSuggestion.js';
+import { TrackStrip } from './TrackStrip.js';
 
 const THUMB = 88;
 const SAMPLE = 36;
@@ -15,6 +16,11 @@ export function IdentityCard(props: {
   mediaUrl: (rel: string) => string;
   onToggle: () => void;
   onEdit: (e: Edit) => Promise<boolean>;
+  /** Everyone a track can be moved to. */
+  people: ReadonlyArray<{ identity_id: number; label: string | null }>;
+  /** The card the review keys act on. */
+  focused: boolean;
+  onPlay: () => void;
 }) {
   const { view, selected } = props;
   const row = view.row;
@@ -23,6 +29,11 @@ export function IdentityCard(props: {
   const [draft, setDraft] = useState(name);
   const [showTracks, setShowTracks] = useState(false);
   const input = useRef<HTMLInputElement>(null);
+
+  const card = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (props.focused) card.current?.scrollIntoView({ block: 'nearest' });
+  }, [props.focused]);
 
   useEffect(() => {
     if (renaming) {
@@ -43,8 +54,10 @@ export function IdentityCard(props: {
 
   return (
     <article
-      className={`identity-card${selected ? ' selected' : ''}${row.ignored ? ' ignored' : ''}`}
+      ref={card}
+      className={`identity-card${selected ? ' selected' : ''}${row.ignored ? ' ignored' : ''}${props.focused ? ' focused' : ''}`}
       aria-label={name}
+      aria-current={props.focused ? 'true' : undefined}
       data-identity-id={row.identity_id}
     >
       <div className="identity-top">
@@ -120,23 +133,29 @@ export function IdentityCard(props: {
         >
           <Icon name="eyeOff" size={14} /> {row.ignored ? 'Is a person' : 'Not a person'}
         </button>
-        {row.track_ids.length > 1 ? (
-          <button type="button" className="btn-ghost btn-small" aria-expanded={showTracks} onClick={() => setShowTracks(!showTracks)}>
-            <Icon name="split" size={14} /> Split…
-          </button>
-        ) : null}
+        <button
+          type="button"
+          className="btn-ghost btn-small"
+          aria-expanded={showTracks}
+          onClick={() => setShowTracks(!showTracks)}
+          title={row.track_ids.length > 1 ? 'Each track: play it, split it out, or move it to another person' : 'Play this track or move it to another person'}
+        >
+          <Icon name="split" size={14} /> {row.track_ids.length > 1 ? 'Split…' : 'Move…'}
+        </button>
+        <button type="button" className="btn-ghost btn-small" onClick={props.onPlay} disabled={view.segments.length === 0} title="Play from this person's first appearance">
+          <Icon name="play" size={14} /> Play
+        </button>
       </div>
       {showTracks ? (
-        <ul className="track-list" aria-label={`Tracks of ${name}`}>
-          {row.track_ids.map((t) => (
-            <li key={t}>
-              <span className="mono">Track {t}</span>
-              <button type="button" className="btn btn-small" onClick={() => void props.onEdit({ kind: 'split', trackId: t })}>
-                Split out
-              </button>
-            </li>
-          ))}
-        </ul>
+        <TrackStrip
+          episodeId={props.episodeId}
+          identityId={row.identity_id}
+          name={name}
+          trackIds={row.track_ids}
+          people={props.people}
+          mediaUrl={props.mediaUrl}
+          onEdit={props.onEdit}
+        />
       ) : null}
     </article>
   );

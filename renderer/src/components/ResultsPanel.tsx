@@ -8,6 +8,8 @@ import { IdentityCard } from './IdentityCard.js';
 import { UnsureTracks } from './UnsureTracks.js';
 import { Icon } from './Icon.js';
 import { EditingExports } from './EditingExports.js';
+import { VideoPlayer } from './VideoPlayer.js';
+import { useReviewKeys } from './useReviewKeys.js';
 
 const PER_PAGE = 48;
 
@@ -16,13 +18,16 @@ export function ResultsPanel({ episodeId }: { episodeId: string }) {
   const selection = useApp((s) => s.selection);
   const episode = useApp((s) => s.episodes.find((e) => e.episodeId === episodeId));
   const bridge = useApp((s) => s.bridge);
-  const { edit, setSelection, exportResults } = useApp.getState();
+  const player = useApp((s) => (s.player?.episodeId === episodeId ? s.player : null));
+  const focusedId = useApp((s) => s.focusedId);
+  const { edit, editMany, setSelection, exportResults, undo, redo, playFrom } = useApp.getState();
   const [page, setPage] = useState(0);
   const [showIgnored, setShowIgnored] = useState(true);
   const views = useMemo(() => identityViews(results), [results]);
   const visible = useMemo(() => (showIgnored ? views : views.filter((v) => !v.row.ignored)), [views, showIgnored]);
   const people = views.filter((v) => !v.row.ignored);
   const paged = pageSlice(visible, page, PER_PAGE);
+  useReviewKeys(episodeId, paged.items.map((v) => v.row.identity_id));
 
   if (!results) {
     return (
@@ -36,6 +41,12 @@ export function ResultsPanel({ episodeId }: { episodeId: string }) {
   const duration = results.screentime?.duration_s ?? episode?.video?.duration_s ?? 0;
   const totalVisible = people.reduce((a, v) => a + v.visibleS, 0);
   const names = new Map(views.map((v) => [v.row.identity_id, identityName(v.row.identity_id, v.row.label)]));
+  const history = results.history;
+  const playPerson = (id: number, at?: number) => {
+    const v = views.find((x) => x.row.identity_id === id);
+    const start = at ?? v?.segments[0]?.[0];
+    if (v && start !== undefined) playFrom({ episodeId, at: start, identityId: id, trackIds: v.row.track_ids });
+  };
   const merge = async () => {
     if (selection.length < 2) return;
     const ok = await edit(episodeId, { kind: 'merge', identityIds: selection });
@@ -54,6 +65,25 @@ export function ResultsPanel({ episodeId }: { episodeId: string }) {
           {results.screentime === null ? <span className="muted"> · screen time not computed yet</span> : null}
         </div>
         <div className="toolbar-actions">
+          <button
+            type="button"
+            className="btn btn-small"
+            disabled={!history?.undo}
+            onClick={() => void undo(episodeId)}
+            title={history?.nextUndo ? `Undo: ${history.nextUndo} (Ctrl+Z)` : 'Nothing to undo'}
+          >
+            <Icon name="undo" size={14} /> Undo
+          </button>
+          <button
+            type="button"
+            className="btn btn-small"
+            disabled={!history?.redo}
+            onClick={() => void redo(episodeId)}
+            title={history?.nextRedo ? `Redo: ${history.nextRedo} (Shift+Ctrl+Z)` : 'Nothing to redo'}
+          >
+            <Icon name="redo" size={14} /> Redo
+          </button>
+          <span className="toolbar-sep" aria-hidden="true" />
           {selection.length > 0 ? (
             <span className="selection-note" aria-live="polite">
               {selection.length} selected: {selection.map((id) => names.get(id) ?? `#${id}`).join(', ')}
@@ -79,6 +109,8 @@ export function ResultsPanel({ episodeId }: { episodeId: string }) {
         </div>
       </div>
 
+      {player ? <VideoPlayer target={player} /> : null}
+
       <div className="charts">
         <section className="card" aria-label="Screen time by person">
           <h3 className="card-title">Screen time</h3>
@@ -86,7 +118,7 @@ export function ResultsPanel({ episodeId }: { episodeId: string }) {
         </section>
         <section className="card timeline-card" aria-label="Timeline">
           <h3 className="card-title">Timeline</h3>
-          <Timeline views={people} duration={duration} />
+          <Timeline views={people} duration={duration} onSegment={(id, start) => playPerson(id, start)} />
         </section>
       </div>
 
@@ -107,6 +139,9 @@ export function ResultsPanel({ episodeId }: { episodeId: string }) {
               selected={selection.includes(v.row.identity_id)}
               onToggle={() => setSelection(toggleId(useApp.getState().selection, v.row.identity_id))}
               onEdit={(e) => edit(episodeId, e)}
+              people={views.map((x) => x.row)}
+              focused={focusedId === v.row.identity_id}
+              onPlay={() => playPerson(v.row.identity_id)}
             />
           ))}
         </div>
@@ -130,6 +165,7 @@ export function ResultsPanel({ episodeId }: { episodeId: string }) {
         people={views.map((v) => v.row)}
         mediaUrl={(rel) => bridge?.mediaUrl(episodeId, rel) ?? ''}
         onEdit={(e) => edit(episodeId, e)}
+        onEditMany={(e) => editMany(episodeId, e)}
       />
     </div>
   );

@@ -16,7 +16,7 @@ interface Hover {
 }
 
 /** One row per person; each appearance is a bar placed on the episode's clock. */
-export function Timeline({ views, duration }: { views: IdentityView[]; duration: number }) {
+export function Timeline({ views, duration, onSegment }: { views: IdentityView[]; duration: number; onSegment?: (identityId: number, start: number) => void }) {
   const [ref, width] = useWidth<HTMLDivElement>();
   const [hover, setHover] = useState<Hover | null>(null);
   const [all, setAll] = useState(false);
@@ -35,7 +35,7 @@ export function Timeline({ views, duration }: { views: IdentityView[]; duration:
             <b>{hover.name}</b> {formatClock(hover.start)} – {formatClock(hover.end)} <span className="muted">({formatScreenTime(hover.end - hover.start)})</span>
           </>
         ) : (
-          <span className="muted">Point at a bar to see when that person is on screen.</span>
+          <span className="muted">Point at a bar to see when that person is on screen{onSegment ? '; click it to play from there' : ''}.</span>
         )}
       </div>
       <svg width={width} height={height} role="img" aria-label="When each person is on screen" onMouseLeave={() => setHover(null)}>
@@ -69,6 +69,8 @@ export function Timeline({ views, duration }: { views: IdentityView[]; duration:
                   height={ROW - 8}
                   rx={1.5}
                   onMouseEnter={() => setHover({ name, start: r.start, end: r.end })}
+                  onClick={onSegment ? () => onSegment(v.row.identity_id, r.start) : undefined}
+                  data-start={r.start}
                 >
                   <title>{`${name}: ${formatClock(r.start)} – ${formatClock(r.end)} (${formatScreenTime(r.end - r.start)})`}</title>
                 </rect>

@@ -1,20 +1,9 @@
 // Hands an export to the user: the browser host sends the content back and the window downloads
-// it; Electron has already written the file through its Save dialog and sends the path.
+// it (store/platform.ts, the one module that touches the page); Electron has already written the
+// file through its Save dialog and sends the path.
 
 import type { ExportResult } from '../../../shared/ipc.js';
-
-export function downloadText(fileName: string, content: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([content], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  a.rel = 'noopener';
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  // Give the browser time to start the download before the URL is released.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
+import { downloadText } from '../store/platform.js';
 
 /** MIME type by file name, for the download. */
 export function mimeFor(fileName: string): string {

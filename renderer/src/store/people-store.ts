@@ -5,7 +5,7 @@ import { create } from 'zustand';
 import type { EnrolResult, PeopleView } from '../../../shared/ipc.js';
 import { bytesToBase64, isImageFile } from '../lib/people.js';
 import { useApp } from './app-store.js';
-import { downloadText } from '../lib/download.js';
+import { downloadText } from './platform.js';
 
 /** An identity the user is adding to the library ("Add to people library"). */
 export interface IdentityToAdd {
