@@ -171,7 +171,7 @@ describe('electron adapter', () => {
   it('registers the privileged schemes, the single-instance lock and the desktop name', () => {
     expect(fake.module.protocol.registerSchemesAsPrivileged).toHaveBeenCalledWith([
       { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } },
-      { scheme: 'screentime-media', privileges: { standard: true, secure: true, supportFetchAPI: true } },
+      { scheme: 'screentime-media', privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
     ]);
     expect(fake.app.requestSingleInstanceLock).toHaveBeenCalled();
     expect(fake.app.setDesktopName).toHaveBeenCalledWith('screentime.desktop');

@@ -24,7 +24,7 @@ import { ExternalThermalSource } from '../host/runner/index.js';
 import { nativeDialogs } from './dialogs.js';
 import { registerIpc } from './ipc.js';
 import { desktopSecretStore } from './secrets.js';
-import { appProtocolHandler, mediaProtocolHandler } from './protocols.js';
+import { PRIVILEGED_SCHEMES, appProtocolHandler, mediaProtocolHandler } from './protocols.js';
 import { APP_SCHEME, APP_URL, MEDIA_SCHEME, hardenSession, hardenWebContents } from './security.js';
 import { feedThermal } from './thermal.js';
 import { createTray, type TrayController } from './tray.js';
@@ -60,10 +60,8 @@ export function appPaths(appPath: string, resourcesPath: string, packaged: boole
 }
 
 // Before 'ready': the schemes our window and its images are served from.
-protocol.registerSchemesAsPrivileged([
-  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } },
-  { scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
-]);
+// the media scheme streams (stream: true) so the player can seek in a video served with Range
+protocol.registerSchemesAsPrivileged(PRIVILEGED_SCHEMES);
 
 export async function startApp(options: AppOptions = {}): Promise<AppHandle | null> {
   if (!app.requestSingleInstanceLock()) {
