@@ -14,7 +14,6 @@ import type { LibraryEntry } from '../library/store.js';
 import { checkSetup } from '../library/setup-check.js';
 import { addPersonTo, enrolIdentityFrom, enrolPhotoBytes, learnsFromEpisodes, peopleView, removePersonFrom, updatePersonIn } from '../library/people.js';
 import { exportLibrary, importLibrary } from '../../pipeline/people/transfer.js';
-import { PEOPLE_DIR_ENV } from '../../pipeline/people/location.js';
 import type { BridgeContext, QueuePort, Session } from './types.js';
 
 export type Handler<C extends RequestChannel> = (ctx: BridgeContext, session: Session, request: RequestOf<C>) => Promise<ResponseOf<C>>;
@@ -83,8 +82,6 @@ export const handlers: Handlers = {
 
   'stage:run': async (ctx, session, req) => {
     const e = entry(ctx, req.episodeId);
-    // cluster names identities from the people library chosen in Settings (the runner passes stageEnv)
-    if (req.stage === 'cluster' && ctx.stageEnv) ctx.stageEnv[PEOPLE_DIR_ENV] = ctx.settings.peopleDir();
     // The session id ties the run to this window: endSession() on close/reload kills it.
     const result = await ctx.runner.run(
       {
@@ -99,6 +96,8 @@ export const handlers: Handlers = {
         timeoutS: req.timeoutS,
         sessionId: session.id,
         episodeName: e.name,
+        // cluster names identities from the people library chosen in Settings
+        ...(req.stage === 'cluster' ? { peopleDir: ctx.settings.peopleDir() } : {}),
       },
       (ev) => session.send(ev.event, ev.payload),
     );

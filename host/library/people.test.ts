@@ -28,11 +28,11 @@ let dataDir: string;
 let lib: string;
 let bridge: Bridge;
 let session: Session;
-const runs: Array<{ req: RunStageRequest; env: Record<string, string> }> = [];
+const runs: RunStageRequest[] = [];
 const stageEnv: Record<string, string> = { SCREENTIME_MODELS_DIR: MODELS_DIR };
 const runner: RunnerPort = {
   run: async (req) => {
-    runs.push({ req, env: { ...stageEnv } });
+    runs.push(req);
     throw new Error('no stages here');
   },
   cancel: () => false,
@@ -75,7 +75,9 @@ describe('people channels', () => {
     const ep = tempEpisode('episode_gt.mp4');
     const added = valueOf<{ added: Array<{ episodeId: string }> }>(await call('library:add', { paths: [ep] }));
     await call('stage:run', { episodeId: added.added[0]!.episodeId, stage: 'cluster', profile: 'balanced' });
-    expect(runs.at(-1)!.env.SCREENTIME_PEOPLE_DIR).toBe(lib);
+    expect(runs.at(-1)!.peopleDir).toBe(lib);
+    await call('stage:run', { episodeId: added.added[0]!.episodeId, stage: 'screentime', profile: 'balanced' });
+    expect(runs.at(-1)!.peopleDir).toBeUndefined();
     rmSync(path.dirname(ep), { recursive: true, force: true });
   });
 });

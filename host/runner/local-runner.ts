@@ -281,6 +281,7 @@ export class LocalRunner {
       outDir: req.outDir,
       profile: req.profile,
       stride: req.stride,
+      peopleDir: req.peopleDir,
       onEvent: (ev) => this.onStageEvent(run, ev, log, live),
       onLog: (line) => log.addStage(line),
     });

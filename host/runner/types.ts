@@ -57,6 +57,8 @@ export interface RunStageRequest {
   sessionId: string;
   /** Display name of the episode for the result (default: basename of episodeDir). */
   episodeName?: string;
+  /** cluster only: the people library that names identities (`--people`). */
+  peopleDir?: string;
 }
 
 /** Names of the events a run emits, with the payload types of shared/ipc.ts EventMap. */

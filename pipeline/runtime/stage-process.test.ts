@@ -16,6 +16,10 @@ describe('stage arguments and environment', () => {
       'stage', 'cluster', '/eps/a', '--profile', 'balanced', '--stride', '3', '--threads', '1', '--out', '/out/a', '--models', '/m',
     ]);
   });
+  it('passes the people library to cluster only', () => {
+    expect(stageArgs({ ...base, peopleDir: '/lib' }, 2)).toEqual(['stage', 'cluster', '/eps/a', '--profile', 'balanced', '--threads', '2', '--people', '/lib']);
+    expect(stageArgs({ ...base, stage: 'screentime', peopleDir: '/lib' }, 2)).not.toContain('--people');
+  });
   it('caps every thread variable, and a queue job adds its id and reuse of a completed run', () => {
     const env = stageEnv(3, { PATH: '/bin', OMP_NUM_THREADS: '64' });
     for (const k of THREAD_ENV_VARS) expect(env[k]).toBe('3');

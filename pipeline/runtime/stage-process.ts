@@ -36,6 +36,8 @@ export interface StageInvocation {
   stride?: number | null;
   /** Passed on as --models (else the stage searches $SCREENTIME_MODELS_DIR, resources, user cache). */
   modelsDir?: string;
+  /** cluster only: passed on as --people, the library that names identities. */
+  peopleDir?: string | null;
 }
 
 /** How to start Node for the CLI. Electron: { command: process.execPath, argsPrefix: [], env: { ELECTRON_RUN_AS_NODE: '1' } }. */
@@ -103,6 +105,7 @@ export function stageArgs(r: StageInvocation, threads: number): string[] {
   args.push('--threads', String(threads));
   if (r.outDir && path.resolve(r.outDir) !== path.resolve(r.episodeDir, ARTIFACT_DIR_NAME)) args.push('--out', path.resolve(r.outDir));
   if (r.modelsDir) args.push('--models', r.modelsDir);
+  if (r.stage === 'cluster' && r.peopleDir) args.push('--people', path.resolve(r.peopleDir));
   return args;
 }
 
