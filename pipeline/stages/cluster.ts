@@ -17,6 +17,7 @@ import { attachWeakTracks } from '../cluster/assign.js';
 import { coOccurringTracks } from '../cluster/constraints.js';
 import { resumeAfterSplits, splitIfTwoPeople } from '../cluster/split-check.js';
 import { buildIdentities, type Prototypes } from '../cluster/identities.js';
+import { joinGroupsOfSameSetup } from '../cluster/same-setup.js';
 import { readEdits, readJsonl, readPrototypes, readTracks } from '../cluster/io.js';
 import { applyEditsToGroups } from '../review/edits.js';
 import { readLibrary } from '../people/library.js';
@@ -113,7 +114,9 @@ export function clusterTracks(outDir: string, protos: Prototypes, threshold: num
     checked.push(...parts);
   }
   const splitsFound = halves.length;
-  const rowGroups = halves.length ? resumeAfterSplits(protos.vectors, protos.dim, checked, halves, cannot, threshold) : checked;
+  const resumed = halves.length ? resumeAfterSplits(protos.vectors, protos.dim, checked, halves, cannot, threshold) : checked;
+  // identities the same camera setup shows to be one person (pipeline/cluster/same-setup.ts)
+  const rowGroups = joinGroupsOfSameSetup(outDir, protos, resumed, cannot, threshold);
 
   // pass 2: the weak tracks
   const att = attachWeakTracks(protos.vectors, protos.dim, rowGroups, weak, cannot, { maxDistance: ATTACH_MAX_DISTANCE, minMargin: ATTACH_MIN_MARGIN });
