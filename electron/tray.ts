@@ -39,7 +39,7 @@ export function createTray(deps: TrayDeps): TrayController {
         label: 'Cancel',
         enabled: view.canCancel,
         click: () => {
-          for (const r of active) void Promise.resolve(deps.runner.cancel(r.episodeId, r.stage)).catch(() => undefined);
+          for (const r of active) void deps.runner.cancel(r.episodeId, r.stage).catch(() => undefined);
         },
       },
       { type: 'separator' },

@@ -40,7 +40,7 @@ function callerRunner(): RunnerPort & { shutdowns: number } {
   const r = {
     shutdowns: 0,
     run: async () => { throw new Error('not used'); },
-    cancel: () => false,
+    cancel: async () => false,
     endSession: () => undefined,
     shutdown: async () => { r.shutdowns++; },
     active: () => [],

@@ -23,7 +23,7 @@ function recordingRunner(): RunnerPort & { ended: string[]; runs: unknown[] } {
       runs.push(req);
       throw new Error('not started in this test');
     },
-    cancel: () => false,
+    cancel: async () => false,
     endSession: (id: string) => void ended.push(id),
     shutdown: async () => undefined,
     active: (): ActiveRun[] => [],

@@ -107,7 +107,7 @@ export const handlers: Handlers = {
 
   'stage:cancel': async (ctx, _s, req) => {
     entry(ctx, req.episodeId);
-    return { cancelled: Boolean(await ctx.runner.cancel(req.episodeId, req.stage)) };
+    return { cancelled: await ctx.runner.cancel(req.episodeId, req.stage) };
   },
 
   'results:get': async (ctx, _s, req) => readResults(ctx.library, req.episodeId),

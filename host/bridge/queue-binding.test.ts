@@ -13,7 +13,7 @@ import type { RunnerPort } from './types.js';
 
 const idle: RunnerPort = {
   run: async () => { throw new Error('no stages here'); },
-  cancel: () => false,
+  cancel: async () => false,
   endSession: () => undefined,
   shutdown: async () => undefined,
   active: () => [],

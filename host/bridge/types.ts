@@ -20,7 +20,8 @@ export interface Session {
 /** The part of LocalRunner (host/runner) the bridge calls. */
 export interface RunnerPort {
   run(req: RunStageRequest, sink: RunnerSink): Promise<RunStageResult>;
-  cancel(episodeId: string, stage: StageName): boolean | Promise<boolean>;
+  /** Resolves true once the run has ended, false when none ran (LocalRunner.cancel). */
+  cancel(episodeId: string, stage: StageName): Promise<boolean>;
   /** Resolves with how many runs it ended (LocalRunner); a runner with nothing to end returns nothing. */
   endSession(sessionId: string): Promise<number> | void;
   shutdown(): Promise<void>;

@@ -34,7 +34,7 @@ const idleRunner: RunnerPort = {
   run: async () => {
     throw new Error('not run in this test');
   },
-  cancel: () => false,
+  cancel: async () => false,
   endSession: () => undefined,
   shutdown: async () => undefined,
   active: () => [],

@@ -35,7 +35,7 @@ const runner: RunnerPort = {
     runs.push(req);
     throw new Error('no stages here');
   },
-  cancel: () => false,
+  cancel: async () => false,
   endSession: () => undefined,
   shutdown: async () => undefined,
   active: () => [],

@@ -20,7 +20,7 @@ const idle: RunnerPort = {
   run: async () => {
     throw new Error('no stages here');
   },
-  cancel: () => false,
+  cancel: async () => false,
   endSession: () => undefined,
   shutdown: async () => undefined,
   active: () => [],

@@ -124,7 +124,7 @@ function idleRunner(): RunnerPort & { ended: string[] } {
         device: 'cpu', profile: req.profile, stride: null, cpuThreads: 1, exitCode: 0, error: null, summary: null,
       };
     },
-    cancel: () => false,
+    cancel: async () => false,
     endSession: (id: string) => void ended.push(id),
     shutdown: async () => undefined,
     active: (): ActiveRun[] => [],
