@@ -4,7 +4,7 @@
 // writes bench/.work/eval/results.json, plus a contact sheet per clip (one row per identity) to
 // look at what each identity holds.
 //
-//   node dist/bench/eval.js [--profile balanced] [--threads 2] [--from STAGE] [--only a,b] [--out FILE]
+//   node dist/bench/eval.js [--profile balanced] [--threads 2] [--sampling stride|decodable] [--from STAGE] [--only a,b] [--out FILE]
 //
 // --from reuses the earlier stages' outputs of a previous run (e.g. `--from cluster` to measure
 // a clustering change in seconds).
@@ -110,7 +110,7 @@ async function namedRuns(clip: DevClip, dir: string, gt: GroundTruth): Promise<N
   return runs;
 }
 
-async function runClip(clip: DevClip, opts: { profile: string; threads: number; from?: string }): Promise<ClipResult> {
+async function runClip(clip: DevClip, opts: { profile: string; threads: number; sampling?: string; from?: string }): Promise<ClipResult> {
   const video = path.join(MEDIA, clip.video);
   const truthFile = clip.truth ? path.join(MEDIA, clip.truth) : null;
   for (const f of [video, ...(truthFile ? [truthFile] : [])]) {
@@ -121,6 +121,7 @@ async function runClip(clip: DevClip, opts: { profile: string; threads: number; 
   const copy = path.join(dir, path.basename(video));
   if (!existsSync(copy)) copyFileSync(video, copy);
   const args = [CLI, 'run', dir, '--models', MODELS, '--profile', opts.profile, '--threads', String(opts.threads)];
+  if (opts.sampling) args.push('--sampling', opts.sampling);
   if (opts.from) args.push('--from', opts.from);
   const t0 = performance.now();
   const r = await execa(process.execPath, args, { reject: false, stdin: 'ignore', all: true });
@@ -228,6 +229,8 @@ async function main(): Promise<void> {
     options: {
       profile: { type: 'string', default: 'balanced' },
       threads: { type: 'string', default: '2' },
+      // detect_track's frame sampling (the quality gate of docs/pipeline-detect.md compares both)
+      sampling: { type: 'string' },
       from: { type: 'string' },
       only: { type: 'string' },
       out: { type: 'string' },
@@ -239,14 +242,14 @@ async function main(): Promise<void> {
   const results: ClipResult[] = [];
   for (const clip of clips) {
     log(`${clip.name}: ${clip.about}`);
-    const r = await runClip(clip, { profile: values.profile!, threads: Number(values.threads), from: values.from });
+    const r = await runClip(clip, { profile: values.profile!, threads: Number(values.threads), sampling: values.sampling, from: values.from });
     results.push(r);
     if (r.status !== 'ok') log(`${clip.name}: ${r.status} ${r.message ?? ''}`);
     for (const p of r.people ?? []) log(`  ${p.person}: true ${p.true_s.toFixed(2)} s, predicted ${p.predicted_s.toFixed(2)} s (identity ${p.identity_id ?? '-'}), error ${p.abs_error_s.toFixed(2)} s`);
   }
   const photo = !only || only.has(DEV_PHOTO.name) ? await photoRecall() : null;
   const outFile = values.out ?? path.join(WORK, 'results.json');
-  writeFileSync(outFile, `${JSON.stringify({ profile: values.profile, threads: Number(values.threads), clips: results, photo }, null, 2)}\n`);
+  writeFileSync(outFile, `${JSON.stringify({ profile: values.profile, threads: Number(values.threads), ...(values.sampling ? { sampling: values.sampling } : {}), clips: results, photo }, null, 2)}\n`);
   process.stdout.write(`${table(results)}\n`);
   for (const r of results) {
     for (const n of r.named ?? []) {

@@ -17,7 +17,8 @@ import { ARTIFACT_FILES, type FaceRow, type SampleRow } from '../shared/artifact
 import { DEV_CLIPS } from '../pipeline/eval/dev-set.js';
 import { scoreScreentime, type GroundTruth } from '../pipeline/eval/score.js';
 import { MISSED_CAUSES, missedByCause, missedPieces, type MissedPiece, type TrackFacts } from '../pipeline/eval/missed-time.js';
-import { EMBEDDING_DIM, readF32, readIdentities, readJsonl, readManifestFile, readPrototypes, readScreentime, readShots, readTracks, screentimeParams } from '../pipeline/cluster/io.js';
+import { EMBEDDING_DIM, readF32, readIdentities, readJsonl, readManifestFile, readPrototypes, readScreentime, readShots, readTracks } from '../pipeline/cluster/io.js';
+import { episodeScreentimeParams } from '../pipeline/screentime/params.js';
 import { trackSpan } from '../pipeline/screentime/compute.js';
 import { DEFAULT_GATES, shapeRejectReason } from '../pipeline/embed/select.js';
 import { cutByFrameEdge } from '../pipeline/embed/pose.js';
@@ -61,7 +62,7 @@ function analyseClip(name: string, truth: string): { table: string; pieces: Miss
   const tracks = readTracks(out);
   const shots = new Map(readShots(out).map((s) => [s.shot, s]));
   const protos = readPrototypes(out);
-  const params = screentimeParams(manifest, st.gap_tolerance_s);
+  const params = episodeScreentimeParams(manifest, st.gap_tolerance_s);
   const score = scoreScreentime(st.identities, gt);
   const matched = new Map(score.people.map((p) => [p.person, p.identity_id]));
   const idOfTrack = new Map(ids.identities.flatMap((i) => i.track_ids.map((t) => [t, i.identity_id] as const)));

@@ -7,6 +7,15 @@ export const PROFILES = ['low_power', 'balanced', 'performance'] as const;
 export type Profile = (typeof PROFILES)[number];
 export const DEFAULT_PROFILE: Profile = 'balanced';
 
+/**
+ * Which frames detect_track analyses: `stride` (every Nth frame, every frame decoded) or
+ * `decodable` (where the stream has B-frames, I/P frames only; docs/pipeline-detect.md). Opt-in:
+ * clustering changed with the frames it sampled (people split on the evaluation set).
+ */
+export const SAMPLINGS = ['stride', 'decodable'] as const;
+export type Sampling = (typeof SAMPLINGS)[number];
+export const DEFAULT_SAMPLING: Sampling = 'stride';
+
 export const DEVICES = ['cpu'] as const;
 export type Device = (typeof DEVICES)[number];
 
@@ -32,6 +41,10 @@ export function isStageName(v: unknown): v is StageName {
 
 export function isProfile(v: unknown): v is Profile {
   return typeof v === 'string' && (PROFILES as readonly string[]).includes(v);
+}
+
+export function isSampling(v: unknown): v is Sampling {
+  return typeof v === 'string' && (SAMPLINGS as readonly string[]).includes(v);
 }
 
 /** Stages that come after `stage`: re-running `stage` makes their outputs stale. */

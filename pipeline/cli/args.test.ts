@@ -16,6 +16,13 @@ describe('parseCli', () => {
     });
   });
 
+  it('reads the sampling of detect_track, and leaves it unset when not given', () => {
+    const c = parseCli(['run', '/ep', '--sampling', 'decodable'], false);
+    expect(c.kind === 'run' && c.options.sampling).toBe('decodable');
+    const d = parseCli(['run', '/ep'], false);
+    expect(d.kind === 'run' && d.options.sampling).toBeUndefined();
+  });
+
   it('defaults: balanced, stride from the profile, 2 threads, JSON only when stdout is not a terminal', () => {
     const tty = parseCli(['run', 'ep'], true);
     expect(tty.kind === 'run' && tty.options).toMatchObject({ profile: 'balanced', stride: undefined, threads: DEFAULT_THREADS, json: false });
@@ -46,6 +53,7 @@ describe('parseCli', () => {
     [['run', 'ep', '--stride', '2.5'], /whole number/],
     // the window's limit (shared/stages.ts MAX_STRIDE), not a separate one
     [['run', 'ep', '--stride', '121'], /--stride must be between 1 and 120/],
+    [['run', 'ep', '--sampling', 'keyframes'], /--sampling must be one of stride, decodable/],
     [['run', 'ep', '--threads', '-1'], /./],
     [['run', 'ep', '--threads', '999'], /--threads must be between/],
     [['run', 'ep', '--bogus'], /Unknown option/],

@@ -2,7 +2,7 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SEGMENT_EXPORT_FORMATS, type SegmentExportFormat } from '../export/episode-export.js';
-import { DEFAULT_PROFILE, MAX_STRIDE, MAX_THREADS, PROFILES, STAGES, isProfile, isStageName, type Profile, type StageName } from '../../shared/stages.js';
+import { DEFAULT_PROFILE, DEFAULT_SAMPLING, MAX_STRIDE, MAX_THREADS, PROFILES, SAMPLINGS, STAGES, isProfile, isSampling, isStageName, type Profile, type Sampling, type StageName } from '../../shared/stages.js';
 
 export const DEFAULT_THREADS = 2;
 
@@ -10,6 +10,8 @@ export interface CommonStageOptions {
   episode: string;
   profile: Profile;
   stride: number | undefined;
+  /** detect_track's frame sampling; undefined: the default (stride). */
+  sampling: Sampling | undefined;
   threads: number;
   out: string | undefined;
   models: string | undefined;
@@ -39,6 +41,8 @@ export type PeopleCommand =
 const STAGE_OPTION_HELP = `Options:
   --profile P     ${PROFILES.join(' | ')} (default ${DEFAULT_PROFILE})
   --stride N      analyse every Nth frame, 1-${MAX_STRIDE} (default: from the profile and the frame rate)
+  --sampling S    ${SAMPLINGS.join(' | ')}: every Nth frame, or I/P frames only where the
+                  stream has B-frames (default ${DEFAULT_SAMPLING}; decodable is opt-in)
   --threads N     cap on busy compute threads, 1-${MAX_THREADS} (default ${DEFAULT_THREADS})
   --out DIR       artifact folder (default <episode>/screentime)
   --models DIR    folder holding the model files (default: see "screentime models --help")
@@ -145,6 +149,7 @@ function intOption(name: string, v: string | undefined, min: number, max: number
 const stageOptions = {
   profile: { type: 'string' },
   stride: { type: 'string' },
+  sampling: { type: 'string' },
   threads: { type: 'string' },
   out: { type: 'string' },
   models: { type: 'string' },
@@ -179,6 +184,9 @@ function parseStageLike(kind: 'run' | 'stage', rest: string[], stdoutIsTTY: bool
   if (!isProfile(profile)) return { kind: 'usage-error', message: `--profile must be one of ${PROFILES.join(', ')}, got "${profile}"`, help };
   const stride = intOption('stride', v.stride, 1, MAX_STRIDE);
   if (typeof stride === 'string') return { kind: 'usage-error', message: stride, help };
+  if (v.sampling !== undefined && !isSampling(v.sampling)) {
+    return { kind: 'usage-error', message: `--sampling must be one of ${SAMPLINGS.join(', ')}, got "${v.sampling}"`, help };
+  }
   const threads = intOption('threads', v.threads, 1, MAX_THREADS);
   if (typeof threads === 'string') return { kind: 'usage-error', message: threads, help };
   if (v.out === '') return { kind: 'usage-error', message: '--out needs a folder', help };
@@ -187,6 +195,7 @@ function parseStageLike(kind: 'run' | 'stage', rest: string[], stdoutIsTTY: bool
     episode: pos[0]!,
     profile,
     stride,
+    sampling: v.sampling,
     threads: threads ?? DEFAULT_THREADS,
     out: v.out,
     models: v.models,

@@ -191,6 +191,37 @@ describe('screentime run (every stage)', () => {
   });
 });
 
+describe('--sampling (detect_track)', () => {
+  it.skipIf(needs)('a stage option like --stride: the manifest records it, its config hash differs, later stages go stale, a queue job reuses only a run with the same sampling', async () => {
+    const ep = tempEpisode('episode_gt.mp4', 'sampling');
+    const outDir = path.join(ep, 'screentime');
+    for (const stage of ['detect_track', 'faces_embed']) {
+      const r = await runCli(['stage', stage, ep, '--json', '--stride', '8']);
+      expect(r.code, r.stderr.join('\n')).toBe(EXIT.OK);
+    }
+    const plain = manifestOf(outDir).stages.detect_track!;
+    expect(plain.config).not.toHaveProperty('sampling');
+    expect(plain.stats).not.toHaveProperty('sampling');
+
+    // As a queue job runs it: a completed run with the same settings would be reported, not repeated.
+    const jobEnv = { ...ENV, SCREENTIME_REUSE_COMPLETED: '1' };
+    const args = ['stage', 'detect_track', ep, '--json', '--stride', '8', '--sampling', 'decodable'];
+    const dec = await runCli(args, jobEnv);
+    expect(dec.code, dec.stderr.join('\n')).toBe(EXIT.OK);
+    expect(dec.events.find((e) => e.type === 'summary')).not.toHaveProperty('reused');
+    expect(dec.stderr.join('\n')).toMatch(/stride 8, sampling decodable, threads/);
+    const rec = manifestOf(outDir).stages.detect_track!;
+    expect(rec.config).toMatchObject({ stride: 8, sampling: 'decodable' });
+    expect(rec.config_hash).not.toBe(plain.config_hash);
+    expect(rec.stats).toMatchObject({ sampling: 'decodable', source_frames: 1450, frames_decoded: 559 });
+    expect(stageStates(manifestOf(outDir))).toMatchObject({ detect_track: 'completed', faces_embed: 'stale' });
+
+    const again = await runCli(args, jobEnv);
+    expect(again.code).toBe(EXIT.OK);
+    expect(again.events.find((e) => e.type === 'summary')).toMatchObject({ reused: true });
+  });
+});
+
 describe('bad input: one line on stderr, one error event, the documented exit code', () => {
   const expectOneLineError = (r: { code: number | null; events: StageEvent[]; stderr: string[] }, code: number, re: RegExp) => {
     expect(r.code).toBe(code);

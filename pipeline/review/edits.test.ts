@@ -153,6 +153,22 @@ describe('applyEdit on an artifact folder', () => {
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
+  it('a run sampled on decodable frames: the recomputed screen time allows for detect_track\'s largest step, as the stage does', async () => {
+    const dir = folder();
+    const m = read<Manifest>(dir, 'manifest.json');
+    m.stages.detect_track!.stats = { sampling: 'decodable', mean_step_frames: 5.2, max_step_frames: 30 };
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(m));
+    const ids0 = read<IdentitiesFile>(dir, 'identities.json').identities;
+    const a = ids0.find((i) => i.track_ids.includes(0))!.identity_id;
+    const res = await applyEdit(dir, { kind: 'rename', identityId: a, label: 'Ann' });
+    // Steps of up to 30 frames (1.2 s): gap tolerance 2.4 s, and a track first seen less than 30
+    // frames into its shot starts at the cut. Track 0 (frame 25 of shot 0) runs 0..3.1 and joins
+    // track 1 (3.9..5.1) across 0.8 s; track 2 (frame 275, 25 into shot 1) runs 10..12.1. With the
+    // stride alone (5) it would be 2.2 + 1.2 + 1.2 s.
+    expect(res.screentime.gap_tolerance_s).toBe(2.4);
+    expect(res.screentime.identities.find((r) => r.identity_id === a)!.visible_s).toBeCloseTo(5.1 + 2.1, 3);
+  });
+
   it('concurrent edits are applied one after the other, none lost', async () => {
     const dir = folder();
     const ids0 = read<IdentitiesFile>(dir, 'identities.json').identities;

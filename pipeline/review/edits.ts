@@ -24,10 +24,11 @@ import { EditSchema } from '../../shared/ipc-schemas.js';
 import { EXIT } from '../../shared/stages.js';
 import { z } from 'zod';
 import { buildIdentity, type IdentityDraft, type Prototypes } from '../cluster/identities.js';
-import { detectStride, readEdits, readIdentities, readManifestFile, readPrototypes, readShots, readTracks, screentimeParams } from '../cluster/io.js';
+import { readEdits, readIdentities, readManifestFile, readPrototypes, readShots, readTracks } from '../cluster/io.js';
 import { readActiveLock } from '../runtime/lock.js';
 import { StageError } from '../runtime/stage.js';
-import { computeScreentime, gapToleranceFor, screentimeCsv } from '../screentime/compute.js';
+import { computeScreentime, screentimeCsv } from '../screentime/compute.js';
+import { defaultGapTolerance, episodeScreentimeParams } from '../screentime/params.js';
 import { describeStep, emptyHistory, picture, pushStep, stepEntry, undoPicture, type History } from './history.js';
 
 export function emptyEdits(): EditsFile {
@@ -452,8 +453,9 @@ function save(outDir: string, state: EditsFile, history: History, identities: Id
   if (existsSync(stFile)) {
     try { prevSt = JSON.parse(readFileSync(stFile, 'utf8')) as ScreentimeFile; } catch { prevSt = null; }
   }
-  const gap = prevSt && typeof prevSt.gap_tolerance_s === 'number' ? prevSt.gap_tolerance_s : gapToleranceFor(detectStride(manifest), manifest.video.fps);
-  const screentime = computeScreentime(identities.identities, tracks, shots, screentimeParams(manifest, gap));
+  const gap = prevSt && typeof prevSt.gap_tolerance_s === 'number' ? prevSt.gap_tolerance_s : defaultGapTolerance(manifest);
+  // the stage's own parameters (under decodable sampling: detect_track's largest step)
+  const screentime = computeScreentime(identities.identities, tracks, shots, episodeScreentimeParams(manifest, gap));
   // the state stays readable; the log is written one step per line
   const steps = (l: History['log']) => (l.length ? `[\n${l.map((e) => `    ${JSON.stringify(e)}`).join(',\n')}\n  ]` : '[]');
   const editsDoc = `${JSON.stringify(state, null, 2).slice(0, -2)},\n  "log": ${steps(history.log)},\n  "redo": ${steps(history.redo)}\n}\n`;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Manifest, StageRecord, VideoFacts } from '../../shared/artifacts.js';
 import type { StageEvent } from '../../shared/progress.js';
 import { formatDuration } from '../../shared/progress.js';
-import { EXIT, STAGES, type Profile, type StageName } from '../../shared/stages.js';
+import { EXIT, STAGES, type Profile, type Sampling, type StageName } from '../../shared/stages.js';
 import { profileDefaults } from '../detect/profiles.js';
 import { resolveEpisode } from '../episode/resolve.js';
 import { STAGE_MODELS, stageModelHashes } from '../models/registry.js';
@@ -35,6 +35,8 @@ export interface StageRunOptions {
   profile: Profile;
   /** undefined: the profile's default for the video's frame rate. */
   stride?: number | undefined;
+  /** detect_track's frame sampling; undefined: `stride`. */
+  sampling?: Sampling | undefined;
   threads: number;
   out?: string | undefined;
   models?: string | undefined;
@@ -87,8 +89,19 @@ async function videoFacts(videoPath: string, manifest: Manifest | null, signal: 
 /** The part of the config that changes a stage's outputs (threads and folders do not). */
 export function hashedConfig(stage: StageName, cfg: StageConfig, modelHashes: Record<string, string>): Record<string, unknown> {
   const base: Record<string, unknown> = { stage, profile: cfg.profile, device: cfg.device, models: modelHashes };
-  if (stage === 'detect_track') base.stride = cfg.stride;
+  if (stage === 'detect_track') {
+    base.stride = cfg.stride;
+    // Absent for the default: a default run keeps the hash it had before the option existed.
+    if (cfg.sampling) base.sampling = cfg.sampling;
+  }
   return base;
+}
+
+/** The config a run records: the sampling only when it is not the default. Pure. */
+export function stageConfig(o: Pick<StageRunOptions, 'profile' | 'threads' | 'sampling'>, stride: number, modelsDir: string): StageConfig {
+  const config: StageConfig = { profile: o.profile, stride, threads: o.threads, device: 'cpu', modelsDir };
+  if (o.sampling && o.sampling !== 'stride') config.sampling = o.sampling;
+  return config;
 }
 
 /**
@@ -177,7 +190,7 @@ export async function runOneStage(stage: StageName, o: StageRunOptions, io: RunI
     const modelsDir = await ensureModelsDir(required, { modelsDir: o.models, signal, log: (m) => io.err(`${stage}: ${m}`) });
     const modelHashes = stageModelHashes(stage);
     const stride = o.stride ?? profileDefaults(o.profile, video.fps).stride;
-    const config: StageConfig = { profile: o.profile, stride, threads: o.threads, device: 'cpu', modelsDir };
+    const config = stageConfig(o, stride, modelsDir);
     const hash = configHash(hashedConfig(stage, config, modelHashes), inputs);
     const prev = manifest0?.stages[stage];
     if (reuseCompleted() && completedWithSameConfig(prev, hash, videoKey(video))) return reportReused(stage, prev, emit, io);
@@ -203,7 +216,7 @@ export async function runOneStage(stage: StageName, o: StageRunOptions, io: RunI
     record = running;
 
     emit({ type: 'start', stage, episode: ep.episodeDir, video: ep.videoPath, profile: o.profile, stride, threads: o.threads, device: 'cpu', pid: process.pid });
-    io.err(`${stage}: ${path.basename(ep.videoPath)} (${formatDuration(video.duration_s)}, ${video.width}x${video.height} @ ${video.fps.toFixed(2)} fps), profile ${o.profile}, stride ${stride}, threads ${o.threads}`);
+    io.err(`${stage}: ${path.basename(ep.videoPath)} (${formatDuration(video.duration_s)}, ${video.width}x${video.height} @ ${video.fps.toFixed(2)} fps), profile ${o.profile}, stride ${stride}${config.sampling ? `, sampling ${config.sampling}` : ''}, threads ${o.threads}`);
 
     let lastHuman = 0;
     const reporter = createProgressReporter(stage, (e) => {

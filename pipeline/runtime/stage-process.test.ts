@@ -16,6 +16,12 @@ describe('stage arguments and environment', () => {
       'stage', 'cluster', '/eps/a', '--profile', 'balanced', '--stride', '3', '--threads', '1', '--out', '/out/a', '--models', '/m',
     ]);
   });
+  it('passes --sampling to detect_track only, when set', () => {
+    const dt = { ...base, stage: 'detect_track' } as const;
+    expect(stageArgs({ ...dt, sampling: 'decodable' }, 2)).toEqual(['stage', 'detect_track', '/eps/a', '--profile', 'balanced', '--sampling', 'decodable', '--threads', '2']);
+    expect(stageArgs({ ...dt, sampling: null }, 2)).not.toContain('--sampling');
+    expect(stageArgs({ ...base, sampling: 'decodable' }, 2)).not.toContain('--sampling');
+  });
   it('passes the people library to cluster only', () => {
     expect(stageArgs({ ...base, peopleDir: '/lib' }, 2)).toEqual(['stage', 'cluster', '/eps/a', '--profile', 'balanced', '--threads', '2', '--people', '/lib']);
     expect(stageArgs({ ...base, stage: 'screentime', peopleDir: '/lib' }, 2)).not.toContain('--people');

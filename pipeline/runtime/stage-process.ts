@@ -1,7 +1,7 @@
 // Running one stage as a child process: the single way local mode (host/runner/local-runner.ts)
 // and the queue worker (queue/worker.ts) start a stage, read what it says and end it.
 //
-// `node <cli> stage <name> <episode> --profile P [--stride N] --threads N [--out DIR] [--models DIR]`
+// `node <cli> stage <name> <episode> --profile P [--stride N] [--sampling S] --threads N [--out DIR] [--models DIR]`
 // starts as the leader of its own process group (process-tree.ts spawnGroup), with the thread cap
 // in its environment (thread-env.ts). Its stdin is a pipe we never write to: the stage treats
 // stdin closing as "parent gone" and cancels, so a parent that dies (even by SIGKILL) takes its
@@ -21,7 +21,7 @@ import {
   type StageStartEvent,
   type StageSummaryEvent,
 } from '../../shared/progress.js';
-import { ARTIFACT_DIR_NAME, type Profile, type StageName } from '../../shared/stages.js';
+import { ARTIFACT_DIR_NAME, type Profile, type Sampling, type StageName } from '../../shared/stages.js';
 import { killTree, liveGroupMembers, spawnGroup } from './process-tree.js';
 import { threadEnv } from './thread-env.js';
 
@@ -34,6 +34,8 @@ export interface StageInvocation {
   profile: Profile;
   /** undefined or null: the profile's own stride. */
   stride?: number | null;
+  /** detect_track only: passed on as --sampling; undefined or null: the default (stride). */
+  sampling?: Sampling | null;
   /** Passed on as --models (else the stage searches $SCREENTIME_MODELS_DIR, resources, user cache). */
   modelsDir?: string;
   /** cluster only: passed on as --people, the library that names identities. */
@@ -102,6 +104,7 @@ export interface StageProcess {
 export function stageArgs(r: StageInvocation, threads: number): string[] {
   const args = ['stage', r.stage, path.resolve(r.episodeDir), '--profile', r.profile];
   if (r.stride !== undefined && r.stride !== null) args.push('--stride', String(r.stride));
+  if (r.stage === 'detect_track' && r.sampling) args.push('--sampling', r.sampling);
   args.push('--threads', String(threads));
   if (r.outDir && path.resolve(r.outDir) !== path.resolve(r.episodeDir, ARTIFACT_DIR_NAME)) args.push('--out', path.resolve(r.outDir));
   if (r.modelsDir) args.push('--models', r.modelsDir);

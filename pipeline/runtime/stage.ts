@@ -2,12 +2,17 @@
 // argument parsing, the manifest, the lock, signals, progress on stdout, exit codes.
 
 import type { Manifest, VideoFacts } from '../../shared/artifacts.js';
-import type { Profile, StageName } from '../../shared/stages.js';
+import type { Profile, Sampling, StageName } from '../../shared/stages.js';
 
 export interface StageConfig {
   profile: Profile;
   /** Analyse every Nth frame (detect_track). */
   stride: number;
+  /**
+   * detect_track's frame sampling; absent: `stride`, the default. Only a non-default sampling is
+   * recorded, so a default run's config (and its hash) is what it was before the option existed.
+   */
+  sampling?: Exclude<Sampling, 'stride'>;
   /** Hard cap on busy compute threads of the whole stage (decoder and inference included). */
   threads: number;
   device: 'cpu';

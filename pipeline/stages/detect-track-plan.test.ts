@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { VideoFacts } from '../../shared/artifacts.js';
-import { describePlan, planDetectTrack } from './detect-track-plan.js';
+import { describePlan, describeSampling, planDetectTrack } from './detect-track-plan.js';
 
 const hd: VideoFacts = { file: '/e/a.mp4', duration_s: 58, fps: 25, width: 1280, height: 720, frame_count: 1450, start_time_s: 0, codec: 'h264' };
 
@@ -37,5 +37,13 @@ describe('planDetectTrack', () => {
     const odd = planDetectTrack({ ...hd, width: 1919, height: 1080 }, { profile: 'balanced', stride: 0, threads: 2 });
     expect(odd.width * odd.scaleX).toBeCloseTo(1919, 9);
     expect(odd.height * odd.scaleY).toBeCloseTo(1080, 9);
+  });
+});
+
+describe('describeSampling', () => {
+  it('says what decodable sampling got and why; nothing for the default', () => {
+    expect(describeSampling('decodable', { sampling: 'decodable', why: '967 of 1450 frames are B-frames' }, 4)).toBe('detect_track: sampling on decodable frames (967 of 1450 frames are B-frames), about 1 frame in 4');
+    expect(describeSampling('decodable', { sampling: 'stride', why: 'no B-frames' }, 4)).toBe('detect_track: sampling every 4th frame (no B-frames)');
+    expect(describeSampling('stride', { sampling: 'stride', why: 'asked for' }, 4)).toBeNull();
   });
 });

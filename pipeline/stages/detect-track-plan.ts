@@ -3,9 +3,11 @@
 // between ffmpeg and inference. Pure, tested beside.
 
 import type { VideoFacts } from '../../shared/artifacts.js';
+import type { Sampling } from '../../shared/stages.js';
 import { profileDefaults } from '../detect/profiles.js';
 import type { StageConfig } from '../runtime/stage.js';
 import { analysisSize } from '../video/decode.js';
+import type { SamplingPlan } from '../video/keyframe-sampling.js';
 
 /** Timestamps need a frame rate; a container that does not state one is read as 25 fps. */
 const FALLBACK_FPS = 25;
@@ -57,4 +59,14 @@ export function planDetectTrack(video: VideoFacts, config: Pick<StageConfig, 'pr
 export function describePlan(p: DetectTrackPlan): string {
   const turns = p.serialize ? ', taking turns with inference' : '';
   return `detect_track: analysing 1 frame in ${p.stride} at ${p.width}x${p.height}, ${p.threads} thread${p.threads > 1 ? 's' : ''} (ffmpeg ${p.decoderThreads}${turns} + inference 1), ${p.samplesPerTrack} samples per track`;
+}
+
+/**
+ * The log line on the sampling when `decodable` was asked for (what it got, and why); none for
+ * the default, whose run logs what it always did.
+ */
+export function describeSampling(asked: Sampling, got: Pick<SamplingPlan, 'sampling' | 'why'>, stride: number): string | null {
+  if (got.sampling === 'decodable') return `detect_track: sampling on decodable frames (${got.why}), about 1 frame in ${stride}`;
+  if (asked !== 'stride') return `detect_track: sampling every ${stride}th frame (${got.why})`;
+  return null;
 }

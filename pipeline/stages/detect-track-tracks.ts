@@ -28,6 +28,11 @@ export interface TrackBuilderDeps {
   writers: DetectTrackWriters;
   pool: CropPool;
   ts: FrameTime;
+  /**
+   * Source frames of one nominal step when analysed frames are irregularly spaced (decodable
+   * sampling: the stride); 0: evenly spaced, one tracker step per analysed frame.
+   */
+  stepFrames: number;
 }
 
 export class TrackBuilder {
@@ -42,7 +47,7 @@ export class TrackBuilder {
   private tracksWritten = 0;
 
   constructor(private readonly deps: TrackBuilderDeps) {
-    this.tracker = new ByteTracker({ bufferSamples: bufferSamplesFor(deps.plan.trackBufferFrames, deps.plan.stride) });
+    this.tracker = new ByteTracker({ bufferSamples: bufferSamplesFor(deps.plan.trackBufferFrames, deps.plan.stride), stepFrames: deps.stepFrames });
   }
 
   get samples(): number {

@@ -3,17 +3,18 @@
 
 import path from 'node:path';
 import { ARTIFACT_FILES } from '../../shared/artifacts.js';
-import { detectStride, readIdentities, readShots, readTracks, screentimeParams } from '../cluster/io.js';
+import { readIdentities, readShots, readTracks } from '../cluster/io.js';
 import { writeFileAtomic, writeJsonAtomic } from '../runtime/atomic.js';
 import type { StageContext, StageFn } from '../runtime/stage.js';
-import { computeScreentime, gapToleranceFor, screentimeCsv } from '../screentime/compute.js';
+import { computeScreentime, screentimeCsv } from '../screentime/compute.js';
+import { defaultGapTolerance, episodeScreentimeParams } from '../screentime/params.js';
 
-export async function runScreentime(ctx: StageContext, gapToleranceS = gapToleranceFor(detectStride(ctx.manifest), ctx.manifest.video.fps)): Promise<Record<string, number | string | boolean | null>> {
+export async function runScreentime(ctx: StageContext, gapToleranceS = defaultGapTolerance(ctx.manifest)): Promise<Record<string, number | string | boolean | null>> {
   const { identities } = readIdentities(ctx.outDir);
   const tracks = readTracks(ctx.outDir);
   const shots = readShots(ctx.outDir);
   ctx.progress(0, identities.length);
-  const params = screentimeParams(ctx.manifest, gapToleranceS);
+  const params = episodeScreentimeParams(ctx.manifest, gapToleranceS);
   const st = computeScreentime(identities, tracks, shots, params);
   if (ctx.signal.aborted) throw ctx.signal.reason;
   writeJsonAtomic(path.join(ctx.outDir, ARTIFACT_FILES.screentime), st);

@@ -32,6 +32,23 @@ describe('greedyMatch', () => {
 });
 
 describe('ByteTracker', () => {
+  it('follows a fast face through irregularly spaced frames when told the nominal step', () => {
+    // 6 px per source frame: every 4th frame first (the velocity is learnt), then gaps of 1 and
+    // 25 frames in turn (an extreme case of irregular spacing, to make the difference plain).
+    const frames: number[] = [0];
+    while (frames.length < 10) frames.push(frames[frames.length - 1]! + 4);
+    for (let i = 0; frames.length < 30; i++) frames.push(frames[frames.length - 1]! + (i % 2 ? 25 : 1));
+    const ids = (stepFrames: number) => {
+      const t = new ByteTracker({ stepFrames });
+      const seen = new Set<number>();
+      for (const f of frames) for (const id of t.update(f, [{ box: box(100 + 6 * f, 200, 100), score: 0.9 }]).trackIds) if (id !== null) seen.add(id);
+      return seen;
+    };
+    expect(ids(4).size).toBe(1);
+    // One step per update assumes even spacing: the prediction overshoots and undershoots in turn.
+    expect(ids(0).size).toBeGreaterThan(1);
+  });
+
   it('converts a source-frame buffer into analysed frames', () => {
     expect(bufferSamplesFor(30, 4)).toBe(8);
     expect(bufferSamplesFor(30, 1)).toBe(30);

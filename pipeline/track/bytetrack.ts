@@ -28,6 +28,11 @@ export interface TrackerOptions {
   matchIouUnconfirmed: number;
   /** A lost track ends after this many analysed frames without a match. */
   bufferSamples: number;
+  /**
+   * Source frames of one nominal step when analysed frames are irregularly spaced (decodable
+   * sampling): each prediction then covers (frame gap / stepFrames) steps. 0: one step per update.
+   */
+  stepFrames: number;
 }
 
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
@@ -37,6 +42,7 @@ export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
   matchIouLow: 0.4,
   matchIouUnconfirmed: 0.3,
   bufferSamples: 8,
+  stepFrames: 0,
 };
 
 /** Buffer in analysed frames for a buffer given in source frames (ByteTrack's 30 frames). */
@@ -90,6 +96,7 @@ export class ByteTracker {
   private nextId = 0;
   private nextKey = 0;
   private step = 0;
+  private lastFrame = -1;
   readonly o: TrackerOptions;
 
   constructor(opts: Partial<TrackerOptions> = {}) {
@@ -106,8 +113,11 @@ export class ByteTracker {
     const o = this.o;
     const trackIds: Array<number | null> = dets.map(() => null);
     const confirmedNow: TrackUpdate['confirmed'] = [];
-    // One step per analysed frame: callers update on every analysed frame, faces or not.
-    for (const t of this.tracks) t.kf.predict(1);
+    // One step per analysed frame: callers update on every analysed frame, faces or not. With
+    // irregular spacing the step is the frame gap in nominal steps, so velocities stay per step.
+    const dt = o.stepFrames > 0 && this.lastFrame >= 0 ? Math.max(1, frame - this.lastFrame) / o.stepFrames : 1;
+    this.lastFrame = frame;
+    for (const t of this.tracks) t.kf.predict(dt);
 
     const high: number[] = [];
     const low: number[] = [];

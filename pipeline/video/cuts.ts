@@ -8,6 +8,9 @@
 // Thumbnails are area-averaged 32x18, so noise and small motion average out; a cut between two
 // dark shots still moves the mean difference well above the static baseline (e.g. 18 vs <0.4 on
 // episode_gt.mp4 at 30.8 s) even though both sides look alike to a histogram.
+// Frames need not be consecutive (decodable sampling feeds I/P frames only): motion adds up over
+// a gap of g frames and a cut does not, so the history keeps diffs per frame (d / g) and the bar
+// from the past is g times the per-frame median. With consecutive frames (g = 1) nothing changes.
 
 export interface CutOptions {
   /** Absolute floor for d[n] (gray levels). */
@@ -57,7 +60,8 @@ export function cutsFromDiffs(diffs: ArrayLike<number>, o: CutOptions = DEFAULT_
 export class CutDetector {
   private prev: Uint8Array | null = null;
   private history: number[] = [];
-  private pending: { frame: number; diff: number } | null = null;
+  private pending: { frame: number; diff: number; gap: number } | null = null;
+  private prevFrame = -1;
   private lastCut = 0;
   private prevDiff = 0;
   /** Every decision up to and including this frame is final. */
@@ -71,24 +75,27 @@ export class CutDetector {
     if (!this.prev) {
       // The first frame starts the first shot: nothing to decide.
       this.prev = new Uint8Array(gray);
+      this.prevFrame = frameIdx;
       this.confirmedThrough = frameIdx;
       return [];
     }
     const d = meanAbsDiff(this.prev, gray);
     this.prev.set(gray);
-    return this.pushDiff(frameIdx, d);
+    const gap = Math.max(1, frameIdx - this.prevFrame);
+    this.prevFrame = frameIdx;
+    return this.pushDiff(frameIdx, d, gap);
   }
 
-  /** Feeds d[frameIdx] (diff between frameIdx-1 and frameIdx). */
-  pushDiff(frameIdx: number, diff: number): number[] {
+  /** Feeds d[frameIdx]: the diff between the previous frame fed (`gap` frames back) and frameIdx. */
+  pushDiff(frameIdx: number, diff: number, gap = 1): number[] {
     const out: number[] = [];
     const p = this.pending;
     if (p) {
-      if (this.isCut(p.frame, p.diff, diff)) out.push(this.accept(p.frame));
-      else this.remember(p.diff);
+      if (this.isCut(p.frame, p.diff, diff, p.gap)) out.push(this.accept(p.frame));
+      else this.remember(p.diff / p.gap);
       this.prevDiff = p.diff;
     }
-    this.pending = { frame: frameIdx, diff };
+    this.pending = { frame: frameIdx, diff, gap };
     this.confirmedThrough = frameIdx - 1;
     return out;
   }
@@ -98,18 +105,18 @@ export class CutDetector {
     const out: number[] = [];
     const p = this.pending;
     if (p) {
-      if (this.isCut(p.frame, p.diff, 0)) out.push(this.accept(p.frame));
-      else this.remember(p.diff);
+      if (this.isCut(p.frame, p.diff, 0, p.gap)) out.push(this.accept(p.frame));
+      else this.remember(p.diff / p.gap);
       this.confirmedThrough = p.frame;
       this.pending = null;
     }
     return out;
   }
 
-  private isCut(frame: number, d: number, next: number): boolean {
+  private isCut(frame: number, d: number, next: number, gap: number): boolean {
     if (d < this.o.minDiff) return false;
     if (frame - this.lastCut < this.o.minShotFrames) return false;
-    const base = Math.max(median(this.history), 0.5);
+    const base = Math.max(median(this.history), 0.5) * gap;
     return d >= this.o.ratioPast * base && d >= this.o.ratioNext * Math.max(next, this.prevDiff);
   }
 

@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { analysisSize, ffmpegArgs, FrameDecoder, syncOptionFromHelp, TINY_H, TINY_W } from './decode.js';
+import { analysisSize, ffmpegArgs, FrameDecoder, syncOptionFromHelp, TINY_CHAIN, TINY_H, TINY_W } from './decode.js';
+import { parsePacketCsv } from './frame-types.js';
 import { CutDetector } from './cuts.js';
 import { mediaPath, missing, REPO_ROOT } from '../../test-support/shared-data.js';
 import { processState, waitGone } from '../../test-support/proc.js';
@@ -28,6 +29,23 @@ describe('decode helpers', () => {
     expect(a.filter((x) => x === 'passthrough')).toHaveLength(2);
     expect(a).toContain('/v/x y.mp4'); // one argument, no shell quoting
     expect(a).toContain('pipe:3');
+  });
+
+  it('decodable sampling: skips B-frames at the decoder, selects by due time, reports pts by showinfo', () => {
+    const layout = parsePacketCsv('stream,1/12800\npacket,0,K_\npacket,1536,__\npacket,512,__');
+    const a = ffmpegArgs({ videoPath: 'v.mp4', width: 64, height: 36, stride: 4, decoderThreads: 1, decodable: { layout, stepSeconds: 0.16, frameSeconds: 0.04 } });
+    expect(a.indexOf('-skip_frame')).toBeLessThan(a.indexOf('-i'));
+    expect(a[a.indexOf('-skip_frame') + 1]).toBe('bidir');
+    expect(a[a.indexOf('-loglevel') + 1]).toBe('info');
+    expect(a).toContain('-nostats');
+    const graph = a[a.indexOf('-filter_complex') + 1]!;
+    // The thumbnail chain's showinfo is filter 4 of the graph (split, 3 of TINY_CHAIN, showinfo).
+    const filters = graph.replace(/\[[^\]]*\]/g, ' ').replace(/'[^']*'/g, '').split(/[,; ]+/).filter(Boolean).map((f) => f.split('=')[0]);
+    expect(filters.indexOf('showinfo')).toBe(4);
+    expect(graph).toContain(`[b]${TINY_CHAIN},showinfo[tiny]`);
+    expect(graph.indexOf('select=')).toBeLessThan(graph.indexOf('scale=64:36'));
+    expect(graph).toMatch(/format=bgr24,showinfo\[big\]$/);
+    expect(ffmpegArgs({ videoPath: 'v.mp4', width: 64, height: 36, stride: 4, decoderThreads: 1 })).not.toContain('-skip_frame');
   });
 
   it('spells the pass-through option the way the ffmpeg in use knows it', () => {

@@ -13,6 +13,10 @@
 // Thread cap: ffmpeg gets `decoderThreads` decoder threads and `-filter_threads 1`; the caller
 // runs inference on one more thread. With a cap of 1 the caller calls hold()/release() around its
 // own work: ffmpeg is stopped (SIGSTOP) while inference runs, so the two never run at once.
+//
+// Decodable sampling (`decodable` set, keyframe-sampling.ts): ffmpeg decodes only I and P frames,
+// thumbnails are of those frames, analysis frames are those of them the due-time `select` keeps,
+// and each frame's source index comes from its pts (showinfo lines on stderr).
 
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
@@ -20,10 +24,17 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { EXIT } from '../../shared/stages.js';
 import { StageError } from '../runtime/stage.js';
+import { createLineSplitter } from '../../shared/progress.js';
 import { ffmpegPath } from './ffmpeg-path.js';
+import { frameIndexOfPts, type FrameLayout } from './frame-types.js';
+import { InOrderPairs, isShowinfoLine, parseShowinfo, selectDueExpr } from './keyframe-sampling.js';
 
 export const TINY_W = 32;
 export const TINY_H = 18;
+/** Filters that make a cut-detection thumbnail (see ffmpegArgs for why two steps). */
+export const TINY_CHAIN = `scale=${TINY_W * 4}:${TINY_H * 4}:flags=fast_bilinear,scale=${TINY_W}:${TINY_H}:flags=area,format=gray`;
+/** `Parsed_showinfo_<n>` of the thumbnail chain in the decodable graph: after split and TINY_CHAIN. */
+const SHOWINFO_TINY = 1 + TINY_CHAIN.split(',').length;
 
 export interface DecodeOptions {
   videoPath: string;
@@ -36,6 +47,15 @@ export interface DecodeOptions {
   /** Called with every tiny gray frame in order (buffer reused: copy what you keep). */
   onTiny?: (frameIdx: number, gray: Uint8Array) => void;
   signal?: AbortSignal;
+  /** Sample on decodable (I/P) frames about every `stepSeconds`; absent: every stride-th frame. */
+  decodable?: DecodableSampling;
+}
+
+export interface DecodableSampling {
+  layout: FrameLayout;
+  stepSeconds: number;
+  /** One source frame, seconds (1 / fps). */
+  frameSeconds: number;
 }
 
 export interface AnalysisFrame {
@@ -79,21 +99,31 @@ export function syncOptionOf(ffmpeg: string): Promise<SyncOption> {
 
 /** ffmpeg arguments (an array, never a shell string). Exported for tests. */
 export function ffmpegArgs(
-  o: Pick<DecodeOptions, 'videoPath' | 'width' | 'height' | 'stride' | 'decoderThreads'>,
+  o: Pick<DecodeOptions, 'videoPath' | 'width' | 'height' | 'stride' | 'decoderThreads' | 'decodable'>,
   sync: SyncOption = '-fps_mode',
 ): string[] {
   const stride = Math.max(1, Math.floor(o.stride));
-  const select = stride > 1 ? `select='not(mod(n\\,${stride}))',` : '';
-  const graph =
-    `[0:v:0]split=2[a][b];` +
-    `[a]${select}scale=${o.width}:${o.height}:flags=bilinear,format=bgr24[big];` +
-    // Two steps: a point-ish 128x72 sample (nearly free), then a proper area average down to
-    // 32x18 (16 samples per pixel, so noise and aliasing average out). A direct area scale from
-    // 1080p costs ~15 % of the decode; this costs ~1 %.
-    `[b]scale=${TINY_W * 4}:${TINY_H * 4}:flags=fast_bilinear,scale=${TINY_W}:${TINY_H}:flags=area,format=gray[tiny]`;
+  const k = o.decodable;
+  const select = k
+    ? `select='${selectDueExpr(k.stepSeconds, k.frameSeconds)}',`
+    : stride > 1 ? `select='not(mod(n\\,${stride}))',` : '';
+  const big = `${select}scale=${o.width}:${o.height}:flags=bilinear,format=bgr24`;
+  // Two steps: a point-ish 128x72 sample (nearly free), then a proper area average down to
+  // 32x18 (16 samples per pixel, so noise and aliasing average out). A direct area scale from
+  // 1080p costs ~15 % of the decode; this costs ~1 %.
+  const graph = k
+    // Decodable sampling: a showinfo at the end of each chain reports each frame's pts (at the
+    // end, because showinfo checksums the whole picture: a thumbnail costs nothing). The thumbnail
+    // chain comes first so its showinfo has the index SHOWINFO_TINY.
+    ? `[0:v:0]split=2[a][b];[b]${TINY_CHAIN},showinfo[tiny];[a]${big},showinfo[big]`
+    : `[0:v:0]split=2[a][b];[a]${big}[big];[b]${TINY_CHAIN}[tiny]`;
   return [
-    '-nostdin', '-hide_banner', '-loglevel', 'error',
+    '-nostdin', '-hide_banner',
+    // showinfo prints at the info level; -nostats keeps the progress line off those lines.
+    ...(k ? ['-loglevel', 'info', '-nostats'] : ['-loglevel', 'error']),
     '-threads', String(Math.max(1, o.decoderThreads)),
+    // B-frames are never decoded: nothing references them, so skipping them costs no other frame.
+    ...(k ? ['-skip_frame', 'bidir'] : []),
     // Frames in stored orientation, so their size is the one ffprobe reports (a rotated phone
     // clip would otherwise arrive with width and height swapped and the frame size be wrong).
     '-noautorotate',
@@ -145,6 +175,8 @@ export class FrameDecoder {
   private exited = false;
   tinyFrames = 0;
   analysisFrames = 0;
+  /** Source index of the last thumbnail delivered (every frame up to it was decoded or skipped). */
+  lastFrameIdx = -1;
 
   constructor(private readonly o: DecodeOptions) {}
 
@@ -192,7 +224,37 @@ export class FrameDecoder {
     const onAbort = () => this.kill();
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    proc.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString('utf8')));
+    const k = this.o.decodable;
+    const indexOf = (pts: number) => (k ? frameIndexOfPts(k.layout, pts) : -1);
+    const deliverTiny = (frameIdx: number, gray: Uint8Array) => {
+      this.lastFrameIdx = frameIdx;
+      this.o.onTiny?.(frameIdx, gray);
+      this.tinyFrames++;
+    };
+    // Decodable sampling: thumbnails wait for their pts line; analysis frames take theirs in order.
+    const tinyPairs = new InOrderPairs<Uint8Array, number>((gray, idx) => deliverTiny(idx, gray));
+    const bigIdx = new InOrderPairs<never, number>();
+    let stderrEnded = false;
+    const lines = createLineSplitter((line) => {
+      if (!isShowinfoLine(line)) { this.stderr.push(`${line}\n`); return; }
+      const f = parseShowinfo(line);
+      if (!f) return;
+      if (f.filter === SHOWINFO_TINY) tinyPairs.pushB(indexOf(f.pts));
+      else bigIdx.pushB(indexOf(f.pts));
+    });
+    proc.stderr!.on('data', (d: Buffer) => (k ? lines.push(d.toString('utf8')) : this.stderr.push(d.toString('utf8'))));
+    const stderrDone = new Promise<void>((resolve) => {
+      const done = () => { if (!stderrEnded) { lines.end(); stderrEnded = true; bigIdx.wake(); } resolve(); };
+      proc.stderr!.once('end', done);
+      proc.stderr!.once('close', done);
+      proc.stderr!.once('error', done);
+    });
+    const nextBigIdx = async (): Promise<number> => {
+      while (bigIdx.pendingB === 0 && !stderrEnded) await bigIdx.nextB();
+      const idx = bigIdx.takeB();
+      if (idx === undefined) throw new StageError('ffmpeg gave an analysis frame without its timestamp', EXIT.INTERNAL);
+      return idx;
+    };
 
     // Tiny frames: consumed as they come (flowing), never back-pressured, so ffmpeg can never
     // block on pipe 3 while we wait on pipe 1.
@@ -208,8 +270,8 @@ export class FrameDecoder {
         tinyFill += n;
         off += n;
         if (tinyFill === tinySize) {
-          this.o.onTiny?.(this.tinyFrames, tiny);
-          this.tinyFrames++;
+          if (k) tinyPairs.pushA(new Uint8Array(tiny));
+          else deliverTiny(this.tinyFrames, tiny);
           tinyFill = 0;
         }
       }
@@ -234,7 +296,7 @@ export class FrameDecoder {
           off += n;
           if (fill === frameSize) {
             fill = 0;
-            const frameIdx = this.analysisFrames * this.o.stride;
+            const frameIdx = k ? await nextBigIdx() : this.analysisFrames * this.o.stride;
             this.analysisFrames++;
             yield { frameIdx, data: frame };
             if (signal?.aborted) throw cancelled(signal);
@@ -242,6 +304,8 @@ export class FrameDecoder {
         }
       }
       await tinyDone;
+      // The last thumbnails' pts lines may still be on their way.
+      if (k) await stderrDone;
       const res = await proc;
       if (signal?.aborted) throw cancelled(signal);
       if ((res as { code?: string }).code === 'ENOENT') {

@@ -1,0 +1,70 @@
+import { describe, it, expect, afterAll } from 'vitest';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { DetectionRow, Manifest, ShotRow, TrackRow } from '../../shared/artifacts.js';
+import type { StageContext } from '../runtime/stage.js';
+import { probeVideo } from '../video/probe.js';
+import { probeFrameLayout } from '../video/frame-types.js';
+import { detectTrack } from './detect-track.js';
+import { episodeFolders, mediaPath, missing, MODELS_DIR } from '../../test-support/shared-data.js';
+
+const MODEL = path.join(MODELS_DIR, 'yunet_n_dynamic.onnx');
+const folders = episodeFolders();
+afterAll(() => folders.removeAll());
+
+const readJsonl = <T>(file: string): T[] => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+
+/** detect_track on a copy of one clip, `--sampling decodable` in its config. */
+async function runDecodable(media: string) {
+  const episodeDir = folders.make(media);
+  const videoPath = path.join(episodeDir, path.basename(media));
+  const outDir = path.join(episodeDir, 'screentime');
+  mkdirSync(outDir, { recursive: true });
+  const video = await probeVideo(videoPath);
+  const manifest: Manifest = { schema_version: 1, video, stages: {} };
+  const logs: string[] = [];
+  const ctx: StageContext = {
+    stage: 'detect_track', episodeDir, videoPath, outDir, video, manifest,
+    config: { profile: 'balanced', stride: 0, sampling: 'decodable', threads: 2, device: 'cpu', modelsDir: MODELS_DIR },
+    signal: new AbortController().signal,
+    progress: () => {},
+    log: (m) => logs.push(m),
+  };
+  const stats = await detectTrack(ctx);
+  return { stats, logs, videoPath, outDir };
+}
+
+describe('detect_track sampling on decodable frames', () => {
+  const skipGt = missing(MODEL, mediaPath('episode_gt.mp4'), mediaPath('episode_gt.json'));
+  it.skipIf(skipGt !== null)(`episode_gt.mp4: decodes I/P frames only, every cut on its frame, tracks inside shots ${skipGt ?? ''}`, async () => {
+    const gt = JSON.parse(readFileSync(mediaPath('episode_gt.json'), 'utf8')) as { shots: Array<{ start_frame: number; end_frame: number }> };
+    const { stats, videoPath, outDir } = await runDecodable('episode_gt.mp4');
+    expect(stats.sampling).toBe('decodable');
+    expect(stats.source_frames).toBe(1450);
+    expect(Number(stats.frames_decoded)).toBeLessThan(0.5 * 1450);
+    expect(Number(stats.max_step_frames)).toBeLessThanOrEqual(6);
+    const shots = readJsonl<ShotRow>(path.join(outDir, 'shots.jsonl'));
+    expect(shots.map((s) => [s.start_frame, s.end_frame])).toEqual(gt.shots.map((s) => [s.start_frame, s.end_frame]));
+    const layout = (await probeFrameLayout(videoPath))!;
+    expect(layout.pts.length).toBe(1450);
+    const dets = readJsonl<DetectionRow>(path.join(outDir, 'detections.jsonl'));
+    const tracks = readJsonl<TrackRow>(path.join(outDir, 'tracks.jsonl'));
+    // 19 identity-shots (docs/pipeline-detect.md, "Measured"), found as under stride sampling.
+    expect(tracks.length).toBe(19);
+    // Analysed frames follow the I/P frames, not a grid of 4.
+    expect(new Set(dets.map((d) => d.frame_idx % 4)).size).toBeGreaterThan(1);
+    for (const t of tracks) {
+      expect(t.first_frame).toBeGreaterThanOrEqual(gt.shots[t.shot]!.start_frame);
+      expect(t.last_frame).toBeLessThan(gt.shots[t.shot]!.end_frame);
+    }
+    for (const d of dets) expect(d.ts).toBeCloseTo(d.frame_idx / 25, 3);
+  }, 240_000);
+
+  const skipFallback = missing(MODEL, mediaPath('short_hamilton_clip.mp4'), mediaPath('Megamind.avi'));
+  it.skipIf(skipFallback !== null).each(['short_hamilton_clip.mp4', 'Megamind.avi'])(`%s keeps the stride path (no B-frames / no pts) ${skipFallback ?? ''}`, async (media) => {
+    const { stats, logs } = await runDecodable(media);
+    expect(stats.sampling).toBe('stride');
+    expect(stats.frames_decoded).toBe((await probeVideo(mediaPath(media))).frame_count);
+    expect(logs.join('\n')).toMatch(/sampling every \d+th frame \((no B-frames|packets without timestamps)\)/);
+  }, 240_000);
+});
