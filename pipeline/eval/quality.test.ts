@@ -108,7 +108,17 @@ describe('pipeline quality on real video', () => {
     expect(named).toHaveLength(1);
     expect(named[0]!.visible_s).toBeCloseTo(obama.predicted_s, 3);
     expect(readFileSync(path.join(dir, ARTIFACT_DIR_NAME, 'screentime.csv'), 'utf8')).toContain('Barack Obama');
-  }, RUN_TIMEOUT_MS * 2 + 60_000);
+
+    // ... and re-running detect_track with other settings (new track ids): the label is carried
+    // over to the new tracks at the same frames and place, and still names obama.
+    const other = await cli(['run', dir, '--stride', '3']);
+    expect(other.exitCode, other.stderr).toBe(0);
+    expect(other.stderr).toMatch(/edited tracks carried over to the new tracks/);
+    expect(readJson<Manifest>(dir, 'manifest.json').stages.detect_track!.config.stride).toBe(3);
+    const st3 = readJson<ScreentimeFile>(dir, 'screentime.json');
+    const obama3 = scoreScreentime(st3.identities, gt).people.find((p) => p.person === 'obama')!;
+    expect(st3.identities.filter((i) => i.label === 'Barack Obama').map((i) => i.identity_id)).toEqual([obama3.identity_id]);
+  }, RUN_TIMEOUT_MS * 3 + 60_000);
 
   // Real TV: a family dinner (siblings who look alike, wide shots, profiles, subtitles): the
   // exact people, F1 >= 0.975 (0.981 measured). The mean screen-time error is guarded at 0.65 s

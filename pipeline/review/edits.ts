@@ -18,17 +18,18 @@
 
 import { existsSync, readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { ARTIFACT_FILES, type EditsFile, type IdentitiesFile, type IdentityRow, type ScreentimeFile } from '../../shared/artifacts.js';
+import { ARTIFACT_FILES, type DetectionRow, type EditsFile, type IdentitiesFile, type IdentityRow, type Manifest, type ScreentimeFile, type TrackRow } from '../../shared/artifacts.js';
 import type { Edit, EditHistory } from '../../shared/ipc.js';
 import { EditSchema } from '../../shared/ipc-schemas.js';
 import { EXIT } from '../../shared/stages.js';
 import { z } from 'zod';
 import { buildIdentity, type IdentityDraft, type Prototypes } from '../cluster/identities.js';
-import { readEdits, readIdentities, readManifestFile, readPrototypes, readShots, readTracks } from '../cluster/io.js';
+import { readEdits, readIdentities, readJsonl, readManifestFile, readPrototypes, readShots, readTracks, requireFile } from '../cluster/io.js';
 import { readActiveLock } from '../runtime/lock.js';
 import { StageError } from '../runtime/stage.js';
 import { computeScreentime, screentimeCsv } from '../screentime/compute.js';
 import { defaultGapTolerance, episodeScreentimeParams } from '../screentime/params.js';
+import { carryEdits, editedTrackIds, matchTracks, trackSpans, type EditedTracks } from './track-carry.js';
 import { describeStep, emptyHistory, picture, pushStep, stepEntry, undoPicture, type History } from './history.js';
 
 export function emptyEdits(): EditsFile {
@@ -442,6 +443,41 @@ function redoNow(outDir: string): EditOutcome {
   return save(outDir, next.state, { log: history.log.concat([again]), redo: history.redo.slice(0, -1) }, next.identities);
 }
 
+/** The edited tracks' spans and detect_track's run; null without detections or a recorded run. */
+function editedTracksOf(outDir: string, manifest: Manifest, tracks: readonly TrackRow[], state: EditsFile): EditedTracks | null {
+  const run = manifest.stages.detect_track?.config_hash;
+  const file = path.join(outDir, ARTIFACT_FILES.detections);
+  if (!run || !existsSync(file)) return null;
+  return { run, spans: trackSpans(tracks, readJsonl<DetectionRow>(file), editedTrackIds(state)) };
+}
+
+/**
+ * The edits for the tracks now on disk. When detect_track ran again with other settings since the
+ * edits were saved (another config hash), each edited track is carried over to the new track at
+ * the same frames and place (track-carry.ts) and edits.json is rewritten for the new run; the undo
+ * log goes (its steps name the old tracks). The cluster stage calls this before it applies them.
+ */
+export function editsForCurrentTracks(outDir: string): { edits: EditsFile; carried: { kept: number; dropped: number } | null } {
+  const edits = readEdits(outDir);
+  const file = path.join(outDir, ARTIFACT_FILES.edits);
+  const recorded = existsSync(file) ? editedTracksSchema.safeParse((JSON.parse(readFileSync(file, 'utf8')) as { tracks?: unknown }).tracks) : null;
+  const manifest = readManifestFile(outDir);
+  const run = manifest.stages.detect_track?.config_hash;
+  if (!recorded?.success || !run || recorded.data.run === run) return { edits, carried: null };
+  const tracks = readTracks(outDir);
+  const detections = readJsonl<DetectionRow>(requireFile(outDir, ARTIFACT_FILES.detections, 'detect_track'));
+  const map = matchTracks(recorded.data.spans, trackSpans(tracks, detections));
+  const next = carryEdits(edits, map);
+  const spans = trackSpans(tracks, detections, editedTrackIds(next));
+  writeAllAtomic([[file, `${JSON.stringify({ ...next, tracks: { run, spans }, log: [], redo: [] }, null, 2)}\n`]]);
+  const ids = editedTrackIds(edits);
+  const kept = [...ids].filter((t) => map.has(t)).length;
+  return { edits: next, carried: { kept, dropped: ids.size - kept } };
+}
+
+const spanSchema = z.object({ first_frame: z.number(), last_frame: z.number(), box: z.tuple([z.number(), z.number(), z.number(), z.number()]) });
+const editedTracksSchema = z.object({ run: z.string().min(1), spans: z.record(z.string(), spanSchema) });
+
 /** Writes the edits state with its history, the identities and the recomputed screen time. */
 function save(outDir: string, state: EditsFile, history: History, identities: IdentitiesFile): EditOutcome {
   const manifest = readManifestFile(outDir);
@@ -458,7 +494,10 @@ function save(outDir: string, state: EditsFile, history: History, identities: Id
   const screentime = computeScreentime(identities.identities, tracks, shots, episodeScreentimeParams(manifest, gap));
   // the state stays readable; the log is written one step per line
   const steps = (l: History['log']) => (l.length ? `[\n${l.map((e) => `    ${JSON.stringify(e)}`).join(',\n')}\n  ]` : '[]');
-  const editsDoc = `${JSON.stringify(state, null, 2).slice(0, -2)},\n  "log": ${steps(history.log)},\n  "redo": ${steps(history.redo)}\n}\n`;
+  // where the edited tracks are, so a detect_track re-run with other settings can carry the edits over
+  const edited = editedTracksOf(outDir, manifest, tracks, state);
+  const carried = edited ? `\n  "tracks": ${JSON.stringify(edited)},` : '';
+  const editsDoc = `${JSON.stringify(state, null, 2).slice(0, -2)},${carried}\n  "log": ${steps(history.log)},\n  "redo": ${steps(history.redo)}\n}\n`;
   writeAllAtomic([
     [path.join(outDir, ARTIFACT_FILES.edits), editsDoc],
     [path.join(outDir, ARTIFACT_FILES.identities), `${JSON.stringify(identities, null, 2)}\n`],

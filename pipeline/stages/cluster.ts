@@ -18,8 +18,8 @@ import { coOccurringTracks } from '../cluster/constraints.js';
 import { resumeAfterSplits, splitIfTwoPeople } from '../cluster/split-check.js';
 import { buildIdentities, type Prototypes } from '../cluster/identities.js';
 import { joinGroupsOfSameSetup } from '../cluster/same-setup.js';
-import { readEdits, readJsonl, readPrototypes, readTracks } from '../cluster/io.js';
-import { applyEditsToGroups } from '../review/edits.js';
+import { readJsonl, readPrototypes, readTracks } from '../cluster/io.js';
+import { applyEditsToGroups, editsForCurrentTracks } from '../review/edits.js';
 import { readLibrary } from '../people/library.js';
 import { PEOPLE_DIR_ENV } from '../people/location.js';
 import { PEOPLE_MATCH, personVectors } from '../people/match.js';
@@ -149,7 +149,8 @@ export async function runCluster(ctx: StageContext, threshold = CLUSTER_THRESHOL
 
   // the edits see unsure tracks as groups of their own: an assignment is a recorded merge (or a
   // split, for "a person of their own"); a lone unsure track nobody touched stays unsure
-  const edits = readEdits(ctx.outDir);
+  const { edits, carried } = editsForCurrentTracks(ctx.outDir);
+  if (carried) ctx.log(`cluster: detect_track ran again with other settings: ${carried.kept} edited tracks carried over to the new tracks, ${carried.dropped} not found again`);
   const unsureIds = new Set(c.unsure.map((u) => u.track_id));
   const drafts = applyEditsToGroups([...c.groups, ...c.unsure.map((u) => [u.track_id])], edits);
   const stillUnsure = (d: { track_ids: number[] }) => d.track_ids.length === 1 && unsureIds.has(d.track_ids[0]!) && !edits.splits.includes(d.track_ids[0]!);
