@@ -10,15 +10,9 @@ import { SettingsStore } from '../library/settings.js';
 import { createBridge } from './bridge.js';
 import { queueBinding } from './queue-binding.js';
 import type { RunnerPort } from './types.js';
+import { idleRunner } from '../../test-support/idle-runner.js';
 
-const idle: RunnerPort = {
-  run: async () => { throw new Error('no stages here'); },
-  cancel: async () => false,
-  endSession: () => undefined,
-  shutdown: async () => undefined,
-  active: () => [],
-  onActivityChange: () => () => undefined,
-};
+const idle: RunnerPort = idleRunner();
 
 const why = redisMissing() ?? missing(mediaPath('short_hamilton_clip.mp4'));
 describe('queue mode through the bridge', () => {

@@ -11,6 +11,7 @@ import { createBridge, type Bridge } from '../bridge/bridge.js';
 import type { RunnerPort, Session } from '../bridge/types.js';
 import { SettingsStore } from './settings.js';
 import { LibraryStore } from './store.js';
+import { idleRunner } from '../../test-support/idle-runner.js';
 
 type Listed = EpisodeSummary & { artifactProblem: string | null };
 
@@ -30,16 +31,7 @@ const record = (): StageRecord => ({
 });
 const identity = (id: number): IdentityRow => ({ identity_id: id, label: null, track_ids: [id], n_faces: 2, cohesion: 1, thumb: null, sample_thumbs: [], ignored: false });
 
-const idleRunner: RunnerPort = {
-  run: async () => {
-    throw new Error('not run in this test');
-  },
-  cancel: async () => false,
-  endSession: () => undefined,
-  shutdown: async () => undefined,
-  active: () => [],
-  onActivityChange: () => () => undefined,
-};
+const idle: RunnerPort = idleRunner();
 
 let root: string;
 let bridge: Bridge;
@@ -48,7 +40,7 @@ let session: Session;
 beforeEach(() => {
   root = mkdtempSync(path.join(tmpdir(), 'screentime-episodes-'));
   const library = new LibraryStore(path.join(root, 'data'), async (file) => facts(file));
-  bridge = createBridge({ host: 'web', version: 't', platform: process.platform, library, settings: new SettingsStore(path.join(root, 'data')), runner: idleRunner });
+  bridge = createBridge({ host: 'web', version: 't', platform: process.platform, library, settings: new SettingsStore(path.join(root, 'data')), runner: idle });
   session = bridge.openSession(() => undefined, 'test');
 });
 afterEach(() => {

@@ -14,6 +14,7 @@ import type { RunnerPort, Session } from '../bridge/types.js';
 import type { RunStageRequest } from '../runner/types.js';
 import { SettingsStore } from './settings.js';
 import { LibraryStore } from './store.js';
+import { idleRunner } from '../../test-support/idle-runner.js';
 
 const EDDIE = mediaPath('dev/refs/eddie.png');
 const GROUP = mediaPath('solvay_1927.png');
@@ -30,17 +31,12 @@ let bridge: Bridge;
 let session: Session;
 const runs: RunStageRequest[] = [];
 const stageEnv: Record<string, string> = { SCREENTIME_MODELS_DIR: MODELS_DIR };
-const runner: RunnerPort = {
+const runner: RunnerPort = idleRunner({
   run: async (req) => {
     runs.push(req);
     throw new Error('no stages here');
   },
-  cancel: async () => false,
-  endSession: () => undefined,
-  shutdown: async () => undefined,
-  active: () => [],
-  onActivityChange: () => () => undefined,
-};
+});
 const call = (channel: string, request?: unknown) => bridge.dispatch(session, channel, request);
 
 beforeEach(() => {

@@ -15,17 +15,9 @@ import type { RunnerPort, Session } from '../bridge/types.js';
 import { SECRETS_FILE, FileSecretStore, type SecretStore } from './secrets.js';
 import { parseRedisUrl, REDIS_PASSWORD, SETTINGS_FILE, SettingsStore } from './settings.js';
 import { LibraryStore } from './store.js';
+import { idleRunner } from '../../test-support/idle-runner.js';
 
-const idle: RunnerPort = {
-  run: async () => {
-    throw new Error('no stages here');
-  },
-  cancel: async () => false,
-  endSession: () => undefined,
-  shutdown: async () => undefined,
-  active: () => [],
-  onActivityChange: () => () => undefined,
-};
+const idle: RunnerPort = idleRunner();
 
 const PASSWORD = 's3cret-p@ss';
 const URL_WITH_PASSWORD = `redis://:${encodeURIComponent(PASSWORD)}@queue.lan:6379/2`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { EditsFile, IdentitiesFile, IdentityRow, Manifest, PrototypeRow, ScreentimeFile, TrackRow, ShotRow } from '../../shared/artifacts.js';
@@ -416,6 +416,22 @@ describe('undo and redo on an artifact folder', () => {
     expect(readEdits(dir).people ?? []).toEqual([]);
     await redoEdit(dir);
     expect(bobRow()).toMatchObject({ person_id: null, match: 'none' });
+  });
+
+  it('each save keeps where the edited tracks are, for a detect_track re-run; detections are read only for tracks not recorded yet', async () => {
+    const dir = folder();
+    const det = (t: number, frame: number, x: number) => JSON.stringify({ frame_idx: frame, ts: frame / 25, bbox: [x, 50, 40, 40], conf: 0.9, landmarks: [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0]], track_id: t });
+    writeFileSync(path.join(dir, 'detections.jsonl'), [det(0, 25, 100), det(0, 75, 110), det(1, 100, 300), det(2, 275, 500)].join('\n') + '\n');
+    const ann = read<IdentitiesFile>(dir, 'identities.json').identities.find((i) => i.track_ids.includes(0))!;
+    await applyEdit(dir, { kind: 'rename', identityId: ann.identity_id, label: 'Ann' });
+    const tracksOf = () => (read<{ tracks: { run: string; spans: Record<string, { first_frame: number; box: number[] }> } }>(dir, 'edits.json')).tracks;
+    expect(tracksOf().run).toBe('x');
+    expect(Object.keys(tracksOf().spans).sort()).toEqual(ann.track_ids.map(String).sort());
+    expect(tracksOf().spans['0']).toEqual({ first_frame: 25, last_frame: 75, box: [105, 50, 40, 40] });
+    // the same tracks again: their spans come from edits.json, so a missing detections file is fine
+    rmSync(path.join(dir, 'detections.jsonl'));
+    await applyEdit(dir, { kind: 'rename', identityId: ann.identity_id, label: 'Anna' });
+    expect(tracksOf().spans['0']).toEqual({ first_frame: 25, last_frame: 75, box: [105, 50, 40, 40] });
   });
 
   it('a bulk assign is one step: one undo gives every track back to the unsure list', async () => {

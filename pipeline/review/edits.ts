@@ -446,9 +446,33 @@ function redoNow(outDir: string): EditOutcome {
 /** The edited tracks' spans and detect_track's run; null without detections or a recorded run. */
 function editedTracksOf(outDir: string, manifest: Manifest, tracks: readonly TrackRow[], state: EditsFile): EditedTracks | null {
   const run = manifest.stages.detect_track?.config_hash;
+  if (!run) return null;
+  const ids = editedTrackIds(state);
+  // spans already recorded for this run are kept: detections.jsonl (long on a long episode) is
+  // read only when an edit names a track not recorded yet
+  const before = recordedTracks(outDir);
+  const known = before?.run === run ? before.spans : {};
+  const missing = new Set([...ids].filter((t) => !(String(t) in known)));
   const file = path.join(outDir, ARTIFACT_FILES.detections);
-  if (!run || !existsSync(file)) return null;
-  return { run, spans: trackSpans(tracks, readJsonl<DetectionRow>(file), editedTrackIds(state)) };
+  if (missing.size && !existsSync(file)) return null;
+  const added = missing.size ? trackSpans(tracks, readJsonl<DetectionRow>(file), missing) : {};
+  const spans = Object.fromEntries([...ids].flatMap((t) => {
+    const sp = known[String(t)] ?? added[String(t)];
+    return sp ? [[String(t), sp]] : [];
+  }));
+  return { run, spans };
+}
+
+/** The `tracks` record of edits.json, when there is a valid one. */
+function recordedTracks(outDir: string): EditedTracks | null {
+  const file = path.join(outDir, ARTIFACT_FILES.edits);
+  if (!existsSync(file)) return null;
+  try {
+    const r = editedTracksSchema.safeParse((JSON.parse(readFileSync(file, 'utf8')) as { tracks?: unknown }).tracks);
+    return r.success ? r.data : null;
+  } catch {
+    return null; // a damaged edits.json is reported by readEdits, not here
+  }
 }
 
 /**
@@ -460,13 +484,13 @@ function editedTracksOf(outDir: string, manifest: Manifest, tracks: readonly Tra
 export function editsForCurrentTracks(outDir: string): { edits: EditsFile; carried: { kept: number; dropped: number } | null } {
   const edits = readEdits(outDir);
   const file = path.join(outDir, ARTIFACT_FILES.edits);
-  const recorded = existsSync(file) ? editedTracksSchema.safeParse((JSON.parse(readFileSync(file, 'utf8')) as { tracks?: unknown }).tracks) : null;
+  const recorded = recordedTracks(outDir);
   const manifest = readManifestFile(outDir);
   const run = manifest.stages.detect_track?.config_hash;
-  if (!recorded?.success || !run || recorded.data.run === run) return { edits, carried: null };
+  if (!recorded || !run || recorded.run === run) return { edits, carried: null };
   const tracks = readTracks(outDir);
   const detections = readJsonl<DetectionRow>(requireFile(outDir, ARTIFACT_FILES.detections, 'detect_track'));
-  const map = matchTracks(recorded.data.spans, trackSpans(tracks, detections));
+  const map = matchTracks(recorded.spans, trackSpans(tracks, detections));
   const next = carryEdits(edits, map);
   const spans = trackSpans(tracks, detections, editedTrackIds(next));
   writeAllAtomic([[file, `${JSON.stringify({ ...next, tracks: { run, spans }, log: [], redo: [] }, null, 2)}\n`]]);
