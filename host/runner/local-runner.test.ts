@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pidusage from 'pidusage';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { ffmpegPath } from '../../pipeline/video/ffmpeg-path.js';
@@ -318,7 +317,7 @@ describe.skipIf(skip)('LocalRunner + real detect_track', () => {
     ]);
   });
 
-  /** Mean CPU (100 = one core) of the stage tree over ~6 s of steady state, sampled with pidusage. */
+  /** Mean CPU (100 = one core) of the stage tree over ~6 s of steady state, from /proc CPU time. */
   async function steadyTreeCpu(runner: LocalRunner, dir: string, expectedCap: number): Promise<{ mean: number; samples: number[]; threads: number[]; load1: number }> {
     const readings: number[] = [];
     const pending = runner.run(request(dir, { threads: 8, stride: 2 }), (e) => {
@@ -339,23 +338,42 @@ describe.skipIf(skip)('LocalRunner + real detect_track', () => {
         expect(environ, `${k} of ${commandName(p)}`).toContain(`${k}=${cap}`);
       }
     }
-    const seen = new Set<number>();
+    // CPU time from /proc (utime + stime, in clock ticks of 1/100 s) of every process of the tree,
+    // each counted from when it was first seen: the exact mean over the window, with no sampling
+    // error of its own (a sampler's per-interval figures jump between 0 and 200 % around a true 100)
+    const TICKS_PER_S = 100;
+    const cpuTicks = (pid: number): number | null => {
+      try {
+        const rest = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ');
+        return Number(rest[11]) + Number(rest[12]);
+      } catch {
+        return null;
+      }
+    };
+    const first = new Map<number, number>();
+    const last = new Map<number, number>();
+    const t0 = Date.now();
     const samples: number[] = [];
+    let prevTotal = 0;
+    let prevAt = t0;
     for (let i = 0; i < 7; i++) {
-      const pids = [root, ...descendants(root)];
-      const stats = await Promise.allSettled(pids.map((p) => pidusage(p)));
-      let sum = 0;
-      stats.forEach((s, j) => {
-        if (s.status === 'fulfilled' && seen.has(pids[j]!)) sum += s.value.cpu;
-        seen.add(pids[j]!);
-      });
-      if (i > 0) samples.push(sum);
-      await sleep(1000);
+      for (const p of [root, ...descendants(root)]) {
+        const t = cpuTicks(p);
+        if (t === null) continue;
+        if (!first.has(p)) first.set(p, t);
+        last.set(p, t);
+      }
+      const total = [...last].reduce((a, [p, t]) => a + t - first.get(p)!, 0);
+      if (i > 0) samples.push(((total - prevTotal) / TICKS_PER_S / ((Date.now() - prevAt) / 1000)) * 100);
+      prevTotal = total;
+      prevAt = Date.now();
+      if (i < 6) await sleep(1000);
     }
+    const windowS = (prevAt - t0) / 1000;
     expect(runner.active()).toHaveLength(1); // still running through the whole window
     await runner.shutdown();
     await pending;
-    const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+    const mean = (prevTotal / TICKS_PER_S / windowS) * 100;
     return { mean, samples, threads: readings, load1: Math.round(os.loadavg()[0]! * 10) / 10 };
   }
 
