@@ -4,10 +4,11 @@
 // writes bench/.work/eval/results.json, plus a contact sheet per clip (one row per identity) to
 // look at what each identity holds.
 //
-//   node dist/bench/eval.js [--profile balanced] [--threads 2] [--sampling stride|decodable] [--from STAGE] [--only a,b] [--out FILE]
+//   node dist/bench/eval.js [--profile balanced] [--threads 2] [--stride N] [--sampling stride|decodable] [--from STAGE] [--only a,b] [--out FILE] [--work DIR]
 //
 // --from reuses the earlier stages' outputs of a previous run (e.g. `--from cluster` to measure
-// a clustering change in seconds).
+// a clustering change in seconds). --work keeps the run's outputs in another folder
+// (bench/eval-sampling.ts runs one folder per detect_track setting).
 
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -25,7 +26,8 @@ import { YunetDetector } from '../pipeline/detect/yunet.js';
 import { DETECTOR_MODEL } from '../pipeline/stages/detect-track.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const WORK = path.join(REPO, 'bench', '.work', 'eval');
+/** Where the clips' copies and outputs go (`--work`). */
+let WORK = path.join(REPO, 'bench', '.work', 'eval');
 const CLI = path.join(REPO, 'dist', 'pipeline', 'cli', 'main.js');
 const SHARED = process.env.SCREENTIME_SHARED_DIR ?? path.resolve(REPO, '..', 'shared');
 const MEDIA = process.env.SCREENTIME_MEDIA_DIR ?? path.join(SHARED, 'media');
@@ -110,7 +112,7 @@ async function namedRuns(clip: DevClip, dir: string, gt: GroundTruth): Promise<N
   return runs;
 }
 
-async function runClip(clip: DevClip, opts: { profile: string; threads: number; sampling?: string; from?: string }): Promise<ClipResult> {
+async function runClip(clip: DevClip, opts: { profile: string; threads: number; stride?: string; sampling?: string; from?: string }): Promise<ClipResult> {
   const video = path.join(MEDIA, clip.video);
   const truthFile = clip.truth ? path.join(MEDIA, clip.truth) : null;
   for (const f of [video, ...(truthFile ? [truthFile] : [])]) {
@@ -121,6 +123,7 @@ async function runClip(clip: DevClip, opts: { profile: string; threads: number; 
   const copy = path.join(dir, path.basename(video));
   if (!existsSync(copy)) copyFileSync(video, copy);
   const args = [CLI, 'run', dir, '--models', MODELS, '--profile', opts.profile, '--threads', String(opts.threads)];
+  if (opts.stride) args.push('--stride', opts.stride);
   if (opts.sampling) args.push('--sampling', opts.sampling);
   if (opts.from) args.push('--from', opts.from);
   const t0 = performance.now();
@@ -231,25 +234,28 @@ async function main(): Promise<void> {
       threads: { type: 'string', default: '2' },
       // detect_track's frame sampling (the quality gate of docs/pipeline-detect.md compares both)
       sampling: { type: 'string' },
+      stride: { type: 'string' },
       from: { type: 'string' },
       only: { type: 'string' },
       out: { type: 'string' },
+      work: { type: 'string' },
     },
   });
+  if (values.work) WORK = path.resolve(values.work);
   const only = values.only ? new Set(values.only.split(',')) : null;
   const clips = DEV_CLIPS.filter((c) => !only || only.has(c.name));
   mkdirSync(WORK, { recursive: true });
   const results: ClipResult[] = [];
   for (const clip of clips) {
     log(`${clip.name}: ${clip.about}`);
-    const r = await runClip(clip, { profile: values.profile!, threads: Number(values.threads), sampling: values.sampling, from: values.from });
+    const r = await runClip(clip, { profile: values.profile!, threads: Number(values.threads), stride: values.stride, sampling: values.sampling, from: values.from });
     results.push(r);
     if (r.status !== 'ok') log(`${clip.name}: ${r.status} ${r.message ?? ''}`);
     for (const p of r.people ?? []) log(`  ${p.person}: true ${p.true_s.toFixed(2)} s, predicted ${p.predicted_s.toFixed(2)} s (identity ${p.identity_id ?? '-'}), error ${p.abs_error_s.toFixed(2)} s`);
   }
   const photo = !only || only.has(DEV_PHOTO.name) ? await photoRecall() : null;
   const outFile = values.out ?? path.join(WORK, 'results.json');
-  writeFileSync(outFile, `${JSON.stringify({ profile: values.profile, threads: Number(values.threads), ...(values.sampling ? { sampling: values.sampling } : {}), clips: results, photo }, null, 2)}\n`);
+  writeFileSync(outFile, `${JSON.stringify({ profile: values.profile, threads: Number(values.threads), ...(values.stride ? { stride: Number(values.stride) } : {}), ...(values.sampling ? { sampling: values.sampling } : {}), clips: results, photo }, null, 2)}\n`);
   process.stdout.write(`${table(results)}\n`);
   for (const r of results) {
     for (const n of r.named ?? []) {

@@ -58,17 +58,28 @@ describe('resumeAfterSplits', () => {
     // half A around 0, half B around 0.5, a lone track near A (0.2 from A's centre, far from B)
     const v = at(0, 0.02, -0.02, 0.5, 0.52, 0.48, 0.2);
     const groups = [[0, 1, 2], [3, 4, 5], [6]];
-    const out = resumeAfterSplits(v, 2, groups, [[0, 1]], new Set(), 0.3);
+    const out = resumeAfterSplits(v, 2, groups, [[0, 1]], new Set(), 0.3, opts);
     expect(out.map((g) => [...g].sort())).toEqual([[0, 1, 2, 6], [3, 4, 5]]);
     // the halves stay apart even with a cut that would join them
-    expect(resumeAfterSplits(v, 2, [[0, 1, 2], [3, 4, 5]], [[0, 1]], new Set(), 2)).toHaveLength(2);
+    expect(resumeAfterSplits(v, 2, [[0, 1, 2], [3, 4, 5]], [[0, 1]], new Set(), 2, opts)).toHaveLength(2);
+  });
+
+  it('never makes a merge the re-check would undo: a tight group of its own stays apart, a lone track joins', () => {
+    // half A around 0, half B around 0.8, group C (3 tracks) around 0.25, lone track x at 0.14
+    const v = at(0, 0.02, -0.02, 0.8, 0.82, 0.78, 0.25, 0.27, 0.23, 0.14);
+    const groups = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]];
+    const split = { tightThreshold: 0.15, minTracks: 3, minSeparation: 1.3 };
+    // without the re-check's word, C (0.25 from A on average, under the cut 0.3) would join A
+    expect(splitIfTwoPeople(v, 2, [0, 1, 2, 6, 7, 8], split)).toHaveLength(2);
+    const out = resumeAfterSplits(v, 2, groups, [[0, 1]], new Set(), 0.3, split);
+    expect(out.map((g) => [...g].sort())).toEqual([[0, 1, 2, 9], [3, 4, 5], [6, 7, 8]]);
   });
 
   it('keeps cannot-links and leaves groups the split did not touch alone', () => {
     const v = at(0, 0.02, 0.5, 0.52, 0.1, 2, 2.05);
     const groups = [[0, 1], [2, 3], [4], [5], [6]];
     // track 4 was seen beside track 0: it may not join A; 5 and 6 are close but untouched
-    const out = resumeAfterSplits(v, 2, groups, [[0, 1]], new Set(['0:4']), 0.3);
+    const out = resumeAfterSplits(v, 2, groups, [[0, 1]], new Set(['0:4']), 0.3, opts);
     expect(out).toHaveLength(5);
   });
 });

@@ -108,13 +108,14 @@ export function clusterTracks(outDir: string, protos: Prototypes, threshold: num
   good.forEach((r, i) => clustered[res.labels[i]!]!.push(r));
   const checked: number[][] = [];
   const halves: Array<[number, number]> = [];
+  const split = { tightThreshold: SPLIT_TIGHT_THRESHOLD, minTracks: SPLIT_MIN_TRACKS, minSeparation: SPLIT_MIN_SEPARATION };
   for (const g of clustered) {
-    const parts = splitIfTwoPeople(protos.vectors, protos.dim, g, { tightThreshold: SPLIT_TIGHT_THRESHOLD, minTracks: SPLIT_MIN_TRACKS, minSeparation: SPLIT_MIN_SEPARATION });
+    const parts = splitIfTwoPeople(protos.vectors, protos.dim, g, split);
     if (parts.length === 2) halves.push([checked.length, checked.length + 1]);
     checked.push(...parts);
   }
   const splitsFound = halves.length;
-  const resumed = halves.length ? resumeAfterSplits(protos.vectors, protos.dim, checked, halves, cannot, threshold) : checked;
+  const resumed = halves.length ? resumeAfterSplits(protos.vectors, protos.dim, checked, halves, cannot, threshold, split) : checked;
   // identities the same camera setup shows to be one person (pipeline/cluster/same-setup.ts)
   const rowGroups = joinGroupsOfSameSetup(outDir, protos, resumed, cannot, threshold);
 
