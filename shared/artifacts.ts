@@ -103,6 +103,11 @@ export interface TrackRow {
   mean_conf: number;
   /** Boxes live in detections.jsonl under the same track_id. */
   boxes: 'detections.jsonl';
+  /**
+   * What the frames around the face looked like: the mean over the track's frames of a 16 x 9 grid
+   * of colours, RGB bytes in base64 (pipeline/detect/frame-look.ts). Absent in older outputs.
+   */
+  look?: string;
 }
 
 export interface ShotRow {

@@ -30,9 +30,23 @@ function dist(v: Float32Array, dim: number, a: number, b: number): number {
   return Math.sqrt(s);
 }
 
+const key = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
+
 /**
- * For each weak row: the average distance to every group's rows (Infinity for a group holding a
- * row it cannot be linked with: seen at the same time elsewhere in the frame), then the decision.
+ * Average distance of row `w` to a group's rows; Infinity for an empty group or one holding a row
+ * it cannot be linked with (seen at the same time elsewhere in the frame).
+ */
+export function groupDistance(vectors: Float32Array, dim: number, w: number, g: readonly number[], cannotLink: ReadonlySet<string>): number {
+  let sum = 0;
+  for (const r of g) {
+    if (cannotLink.has(key(w, r))) return Infinity;
+    sum += dist(vectors, dim, w, r);
+  }
+  return g.length ? sum / g.length : Infinity;
+}
+
+/**
+ * For each weak row: the average distance to every group's rows (groupDistance), then the decision.
  * `groups` hold row indices of `vectors` (n x dim, unit rows).
  */
 export function attachWeakTracks(
@@ -43,17 +57,11 @@ export function attachWeakTracks(
   cannotLink: ReadonlySet<string>,
   opts: AttachOptions,
 ): AttachResult {
-  const key = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
   const out: AttachResult = { group: [], nearest: [], distance: [] };
   for (const w of weakRows) {
     let best = -1, d1 = Infinity, d2 = Infinity;
     groups.forEach((g, gi) => {
-      let sum = 0;
-      for (const r of g) {
-        if (cannotLink.has(key(w, r))) { sum = Infinity; break; }
-        sum += dist(vectors, dim, w, r);
-      }
-      const d = g.length ? sum / g.length : Infinity;
+      const d = groupDistance(vectors, dim, w, g, cannotLink);
       if (d < d1) { d2 = d1; d1 = d; best = gi; } else if (d < d2) d2 = d;
     });
     const sure = best >= 0 && d1 < opts.maxDistance && d2 - d1 >= opts.minMargin;

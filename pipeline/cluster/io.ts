@@ -49,6 +49,7 @@ const trackRow: z.ZodType<TrackRow> = z.looseObject({
   shot: int,
   mean_conf: num,
   boxes: z.literal(ARTIFACT_FILES.detections),
+  look: z.string().optional(),
 });
 
 const shotRow: z.ZodType<ShotRow> = z.looseObject({ shot: int, start_frame: count, end_frame: count, start_ts: num, end_ts: num });

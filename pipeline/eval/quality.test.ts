@@ -121,12 +121,12 @@ describe('pipeline quality on real video', () => {
   }, RUN_TIMEOUT_MS * 3 + 60_000);
 
   // Real TV: a family dinner (siblings who look alike, wide shots, profiles, subtitles): the
-  // exact people, F1 >= 0.975 (0.981 measured). The mean screen-time error is guarded at 0.65 s
-  // (0.58 measured), still above the 0.5 s aimed for: what is left is a 3/4-profile close-up the
-  // embedder cannot tell from the brother, and the labels' whole-shot convention
+  // exact people, F1 >= 0.985 (0.991 measured), mean screen-time error <= 0.5 s (0.28 measured).
+  // The 3/4-profile close-up the embedder cannot tell from the brother is placed by its camera
+  // setup (pipeline/cluster/same-look.ts); what is left is mostly the labels' whole-shot convention
   // (docs/pipeline-identities.md, "Where the missed seconds go").
   const FOTB = DEV_CLIPS.find((c) => c.name === 'fotb')!;
-  it.skipIf(skipAll ?? missing(mediaPath(FOTB.video), mediaPath(FOTB.truth!)))('dev/fotb (real TV): the 6 people found, F1 >= 0.975, precision >= 0.97, mean error <= 0.65 s; pooling two people lowers cohesion', async () => {
+  it.skipIf(skipAll ?? missing(mediaPath(FOTB.video), mediaPath(FOTB.truth!)))('dev/fotb (real TV): the 6 people found, F1 >= 0.985, precision >= 0.97, mean error <= 0.5 s; pooling two people lowers cohesion', async () => {
     const dir = episode(FOTB.video);
     const r = await cli(['run', dir]);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -136,9 +136,9 @@ describe('pipeline quality on real video', () => {
     console.log(`fotb: ${score.people_found}/${score.people_real} people; P ${score.precision.toFixed(4)} R ${score.recall.toFixed(4)} F1 ${score.f1.toFixed(4)}; mean |error| ${score.mean_abs_error_s.toFixed(3)} s; ${(ids.unsure ?? []).length} unsure tracks`);
     expect(score.people_found).toBe(6);
     expect(score.people.every((p) => p.identity_id !== null)).toBe(true);
-    expect(score.f1).toBeGreaterThanOrEqual(0.975);
+    expect(score.f1).toBeGreaterThanOrEqual(0.985);
     expect(score.precision).toBeGreaterThanOrEqual(0.97);
-    expect(score.mean_abs_error_s).toBeLessThanOrEqual(0.65);
+    expect(score.mean_abs_error_s).toBeLessThanOrEqual(0.5);
 
     // Cohesion, the measure behind the low-cohesion flag, on footage other than the one its first
     // threshold came from: any two of the six real identities pooled into one score lower than

@@ -13,7 +13,9 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { ARTIFACT_FILES, type DetectionRow, type IdentitiesFile, type UnsureTrack } from '../../shared/artifacts.js';
 import { clusterVectors } from '../cluster/agglomerative.js';
-import { attachWeakTracks } from '../cluster/assign.js';
+import { attachWeakTracks, groupDistance, type AttachResult } from '../cluster/assign.js';
+import { attachBySetup, SAME_LOOK_MAX_DISTANCE } from '../cluster/same-look.js';
+import { decodeLook } from '../detect/frame-look.js';
 import { coOccurringTracks } from '../cluster/constraints.js';
 import { resumeAfterSplits, splitIfTwoPeople } from '../cluster/split-check.js';
 import { buildIdentities, type Prototypes } from '../cluster/identities.js';
@@ -53,6 +55,8 @@ export interface ClusterOutcome {
   unsure: UnsureTrack[];
   weak: number;
   attached: number;
+  /** Of those, attached by their close-up's camera setup (pipeline/cluster/same-look.ts). */
+  attachedBySetup: number;
   /** Identities split in two by the re-check. */
   splitsFound: number;
   cannotLinkPairs: number;
@@ -120,7 +124,7 @@ export function clusterTracks(outDir: string, protos: Prototypes, threshold: num
   const rowGroups = joinGroupsOfSameSetup(outDir, protos, resumed, cannot, threshold);
 
   // pass 2: the weak tracks
-  const att = attachWeakTracks(protos.vectors, protos.dim, rowGroups, weak, cannot, { maxDistance: ATTACH_MAX_DISTANCE, minMargin: ATTACH_MIN_MARGIN });
+  const att = placeWeakTracks(outDir, protos, rowGroups, weak, cannot);
   const trackOfRow = new Map(rows.map((r) => [r.row, r]));
   const groups = rowGroups.map((g) => g.map((r) => trackOfRow.get(r)!.track_id));
   const unsureRows: Array<{ row: number; nearest: number; distance: number }> = [];
@@ -136,7 +140,35 @@ export function clusterTracks(outDir: string, protos: Prototypes, threshold: num
     nearest_identity: u.nearest >= 0 ? groups[u.nearest]![0]! : null,
     distance: Number.isFinite(u.distance) ? Math.round(u.distance * 1e4) / 1e4 : null,
   }));
-  return { groups, unsure, weak: weak.length, attached: weak.length - unsure.length, splitsFound, cannotLinkPairs: cannot.size, clusterMs, together };
+  return { groups, unsure, weak: weak.length, attached: weak.length - unsure.length, attachedBySetup: att.bySetup, splitsFound, cannotLinkPairs: cannot.size, clusterMs, together };
+}
+
+/**
+ * Pass 2: each weak row joins the identity its face is clearly closest to (assign.ts), else, for
+ * a close-up, the one identity whose close-ups share its camera setup (same-look.ts), else stays
+ * unsure. Returns attachWeakTracks' result with the setup's attachments filled in.
+ */
+function placeWeakTracks(outDir: string, protos: Prototypes, groups: readonly (readonly number[])[], weak: readonly number[], cannot: ReadonlySet<string>): AttachResult & { bySetup: number } {
+  const att = attachWeakTracks(protos.vectors, protos.dim, groups, weak, cannot, { maxDistance: ATTACH_MAX_DISTANCE, minMargin: ATTACH_MIN_MARGIN });
+  const open = weak.map((r, i) => ({ r, i })).filter((w) => att.group[w.i]! < 0);
+  if (open.length === 0) return { ...att, bySetup: 0 };
+  const trackOf = new Map([...protos.byTrack.values()].map((p) => [p.row, p.track_id]));
+  const tracks = new Map(readTracks(outDir).map((t) => [t.track_id, t]));
+  const perShot = new Map<number, number>();
+  for (const t of tracks.values()) perShot.set(t.shot, (perShot.get(t.shot) ?? 0) + 1);
+  const place = (row: number) => {
+    const t = tracks.get(trackOf.get(row)!);
+    return { shot: t?.shot ?? -1, look: decodeLook(t?.look) };
+  };
+  const joined = attachBySetup(
+    open.map((w) => w.r), groups, place,
+    (row, gi) => groupDistance(protos.vectors, protos.dim, row, groups[gi]!, cannot),
+    (shot) => perShot.get(shot) ?? 0,
+    { maxLookDistance: SAME_LOOK_MAX_DISTANCE, maxFaceDistance: ATTACH_MAX_DISTANCE },
+  );
+  const group = [...att.group];
+  open.forEach((w, k) => { if (joined[k]! >= 0) group[w.i] = joined[k]!; });
+  return { ...att, group, bySetup: joined.filter((g) => g >= 0).length };
 }
 
 export async function runCluster(ctx: StageContext, threshold = CLUSTER_THRESHOLD, peopleDir = process.env[PEOPLE_DIR_ENV] || null): Promise<Record<string, number | string | boolean | null>> {
@@ -181,12 +213,13 @@ export async function runCluster(ctx: StageContext, threshold = CLUSTER_THRESHOL
   const low = identities.filter((i) => i.low_cohesion).length;
   const editsApplied = edits.labels.length + edits.merges.length + edits.splits.length + (edits.ignored.length ? 1 : 0);
   if (naming) ctx.log(`people library ${peopleDir}: ${people} people with faces; ${naming.auto} identities named, ${naming.suggested} suggested, ${naming.confirmed} confirmed (${matchMs.toFixed(0)} ms)`);
-  ctx.log(`cluster: ${n} tracks (${c.weak} weak: ${c.attached} attached, ${unsure.length} unsure) -> ${identities.length} identities (${c.splitsFound} split by the re-check, ${singletons} single-track, ${low} low cohesion), ${c.cannotLinkPairs} cannot-link pairs, threshold ${threshold}, clustering ${c.clusterMs.toFixed(0)} ms${editsApplied ? `, ${editsApplied} recorded edits applied` : ''}`);
+  ctx.log(`cluster: ${n} tracks (${c.weak} weak: ${c.attached} attached (${c.attachedBySetup} by camera setup), ${unsure.length} unsure) -> ${identities.length} identities (${c.splitsFound} split by the re-check, ${singletons} single-track, ${low} low cohesion), ${c.cannotLinkPairs} cannot-link pairs, threshold ${threshold}, clustering ${c.clusterMs.toFixed(0)} ms${editsApplied ? `, ${editsApplied} recorded edits applied` : ''}`);
   return {
     tracks: n,
     tracks_without_faces: tracks.filter((t) => !protos.byTrack.has(t.track_id)).length,
     weak_tracks: c.weak,
     weak_attached: c.attached,
+    weak_attached_by_setup: c.attachedBySetup,
     identities_split_by_recheck: c.splitsFound,
     unsure_tracks: unsure.length,
     identities: identities.length,

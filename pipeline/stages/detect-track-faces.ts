@@ -27,6 +27,8 @@ export interface Det {
 export interface FrameDets {
   frame: number;
   dets: Det[];
+  /** The frame at a glance (pipeline/detect/frame-look.ts); null when it holds no face. */
+  look: Uint8Array | null;
 }
 
 /** Faces narrower or shorter than this (source pixels) after clipping to the frame are dropped. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LOOK_BYTES, decodeLook } from '../detect/frame-look.js';
 import type { Box, Point } from '../../shared/artifacts.js';
 import type { Det } from './detect-track-faces.js';
 import { detectionRow, frameTime, sampleRow, shotRows, trackRow } from './detect-track-output.js';
@@ -41,6 +42,12 @@ describe('detect_track rows', () => {
     const e = { trackId: 2, firstFrame: 8, lastFrame: 48, nDetections: 3, sumScore: 2.5 };
     expect(trackRow(e, 1, ts)).toEqual({ track_id: 2, first_ts: 0.32, last_ts: 1.92, first_frame: 8, last_frame: 48, n_detections: 3, shot: 1, mean_conf: 0.8333, boxes: 'detections.jsonl' });
     expect(trackRow({ ...e, nDetections: 0, sumScore: 0 }, 1, ts).mean_conf).toBe(0);
+  });
+
+  it('a track row carries the look of its frames when there is one, stored so it reads back the same', () => {
+    const e = { trackId: 2, firstFrame: 8, lastFrame: 48, nDetections: 3, sumScore: 2.5 };
+    const look = new Uint8Array(LOOK_BYTES).map((_, i) => i % 256);
+    expect(decodeLook(trackRow(e, 1, ts, look).look)).toEqual(look);
   });
 
   it('shots run from frame 0 to the last decoded frame; cuts at 0 or past the end make none', () => {

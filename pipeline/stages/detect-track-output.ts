@@ -14,6 +14,7 @@ import {
   type TrackRow,
 } from '../../shared/artifacts.js';
 import { landmarksInCrop } from '../detect/crop.js';
+import { encodeLook } from '../detect/frame-look.js';
 import { createAtomicWriter } from '../runtime/atomic.js';
 import type { EndedTrack } from '../track/bytetrack.js';
 import type { Det } from './detect-track-faces.js';
@@ -116,7 +117,7 @@ export function sampleRow(sampleIdx: number, trackId: number, frame: number, d: 
   };
 }
 
-export function trackRow(e: EndedTrack, shot: number, ts: FrameTime): TrackRow {
+export function trackRow(e: EndedTrack, shot: number, ts: FrameTime, look: Uint8Array | null = null): TrackRow {
   return {
     track_id: e.trackId,
     first_ts: ts(e.firstFrame),
@@ -127,6 +128,7 @@ export function trackRow(e: EndedTrack, shot: number, ts: FrameTime): TrackRow {
     shot,
     mean_conf: r4(e.sumScore / Math.max(1, e.nDetections)),
     boxes: 'detections.jsonl',
+    ...(look ? { look: encodeLook(look) } : {}),
   };
 }
 

@@ -7,6 +7,7 @@
 
 import { ByteTracker, bufferSamplesFor, type EndedTrack, type TrackUpdate } from '../track/bytetrack.js';
 import { SampleSelector } from '../track/samples.js';
+import { LookMean } from '../detect/frame-look.js';
 import type { CutDetector } from '../video/cuts.js';
 import type { CropPool, Det, FrameDets } from './detect-track-faces.js';
 import { detectionRow, sampleRow, trackRow, type DetectTrackWriters, type FrameTime } from './detect-track-output.js';
@@ -20,6 +21,7 @@ interface Kept {
 interface LiveTrack {
   shot: number;
   selector: SampleSelector<Kept>;
+  look: LookMean;
 }
 
 export interface TrackBuilderDeps {
@@ -118,13 +120,13 @@ export class TrackBuilder {
         pool.give(x.det.pixels);
         x.det.pixels = null;
       };
-      this.live.set(c.trackId, { shot: this.shot, selector: new SampleSelector(plan.samplesPerTrack, c.firstFrame, plan.stride, release) });
+      this.live.set(c.trackId, { shot: this.shot, selector: new SampleSelector(plan.samplesPerTrack, c.firstFrame, plan.stride, release), look: new LookMean() });
       // The tracker confirms on the 2nd hit: the first one is on the previous analysed frame.
       const prev = this.previous;
       const first = prev && prev.frame === c.firstFrame ? prev.dets[c.firstDet] : undefined;
       if (first) {
         first.kept = true;
-        await this.claim(c.trackId, c.firstFrame, first);
+        await this.claim(c.trackId, c.firstFrame, first, prev!.look);
       }
     }
   }
@@ -134,15 +136,16 @@ export class TrackBuilder {
       const id = trackIds[i];
       if (id === null || id === undefined) continue;
       p.dets[i]!.kept = true;
-      await this.claim(id, p.frame, p.dets[i]!);
+      await this.claim(id, p.frame, p.dets[i]!, p.look);
     }
   }
 
   /** Writes the detection row and offers the sample to the track's selector. */
-  private async claim(trackId: number, frame: number, d: Det): Promise<void> {
+  private async claim(trackId: number, frame: number, d: Det, look: Uint8Array | null): Promise<void> {
     await this.deps.writers.detections.write(detectionRow(frame, d, trackId, this.deps.ts));
     const lt = this.live.get(trackId);
     if (!lt) return;
+    if (look) lt.look.add(look);
     // The selector owns the pixels from here (it releases what it drops).
     lt.selector.offer({ frameIdx: frame, quality: d.quality, payload: { det: d, frame } });
   }
@@ -161,7 +164,7 @@ export class TrackBuilder {
       // never goes back to the pool.
       d.pixels = null;
     }
-    await writers.tracks.write(trackRow(e, lt?.shot ?? this.shot, ts));
+    await writers.tracks.write(trackRow(e, lt?.shot ?? this.shot, ts, lt?.look.mean() ?? null));
     this.tracksWritten++;
   }
 

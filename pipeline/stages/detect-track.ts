@@ -30,6 +30,7 @@ import { FrameDecoder } from '../video/decode.js';
 import { planSampling, type SamplingPlan } from '../video/keyframe-sampling.js';
 import { StageError, type StageContext, type StageFn } from '../runtime/stage.js';
 import { CropPool, detectionsOf } from './detect-track-faces.js';
+import { frameLook } from '../detect/frame-look.js';
 import { frameTime, openWriters, r1, shotRows } from './detect-track-output.js';
 import { describePlan, describeSampling, planDetectTrack, type DetectTrackPlan } from './detect-track-plan.js';
 import { TrackBuilder } from './detect-track-tracks.js';
@@ -74,7 +75,8 @@ async function analyseFrames(ctx: StageContext, plan: DetectTrackPlan, decoder: 
     try {
       const faces = await detector.detect(fr.data, plan.width, plan.height);
       rawDetections += faces.length;
-      await tracks.push({ frame: fr.frameIdx, dets: detectionsOf(faces, fr.data, plan, ctx.video.width, ctx.video.height, pool) });
+      const dets = detectionsOf(faces, fr.data, plan, ctx.video.width, ctx.video.height, pool);
+      await tracks.push({ frame: fr.frameIdx, dets, look: dets.length ? frameLook(fr.data, plan.width, plan.height) : null });
     } finally {
       if (plan.serialize) decoder.release();
     }
