@@ -25,7 +25,8 @@ import { cutByFrameEdge } from '../pipeline/embed/pose.js';
 import { profileDefaults } from '../pipeline/detect/profiles.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const WORK = path.join(REPO, 'bench', '.work', 'eval');
+/** The outputs of `npm run eval` (`--work`: another folder it was given). */
+let WORK = path.join(REPO, 'bench', '.work', 'eval');
 const SHARED = process.env.SCREENTIME_SHARED_DIR ?? path.resolve(REPO, '..', 'shared');
 const MEDIA = process.env.SCREENTIME_MEDIA_DIR ?? path.join(SHARED, 'media');
 
@@ -129,7 +130,8 @@ function analyseClip(name: string, truth: string): { table: string; pieces: Miss
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, json: { type: 'string' } } });
+  const { values } = parseArgs({ options: { only: { type: 'string' }, json: { type: 'string' }, work: { type: 'string' } } });
+  if (values.work) WORK = path.resolve(values.work);
   const only = values.only ? new Set(values.only.split(',')) : null;
   const all: Record<string, { pieces: MissedPiece[]; why: TrackWhy[] }> = {};
   for (const clip of DEV_CLIPS) {

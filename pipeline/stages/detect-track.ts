@@ -9,7 +9,7 @@
 // Everything is streamed into temp files that are renamed only when the whole run succeeded.
 //
 // Sampling on decodable frames (opt-in, `--sampling decodable`, docs/pipeline-detect.md): where
-// the stream has B-frames ffmpeg decodes I/P frames only, the cut detector sees those frames, the
+// the stream has B-frames ffmpeg decodes the referenced frames only, the cut detector sees those, the
 // tracker steps by each frame's gap, and cuts found between decoded frames are put on their
 // exact frame after the main decode (pipeline/video/cut-refine.ts).
 //

@@ -8,7 +8,7 @@
 // Thumbnails are area-averaged 32x18, so noise and small motion average out; a cut between two
 // dark shots still moves the mean difference well above the static baseline (e.g. 18 vs <0.4 on
 // episode_gt.mp4 at 30.8 s) even though both sides look alike to a histogram.
-// Frames need not be consecutive (decodable sampling feeds I/P frames only): motion adds up over
+// Frames need not be consecutive (decodable sampling feeds the referenced frames only): motion adds up over
 // a gap of g frames and a cut does not, so the history keeps diffs per frame (d / g) and the bar
 // from the past is g times the per-frame median. With consecutive frames (g = 1) nothing changes.
 

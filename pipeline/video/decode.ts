@@ -14,9 +14,10 @@
 // runs inference on one more thread. With a cap of 1 the caller calls hold()/release() around its
 // own work: ffmpeg is stopped (SIGSTOP) while inference runs, so the two never run at once.
 //
-// Decodable sampling (`decodable` set, keyframe-sampling.ts): ffmpeg decodes only I and P frames,
-// thumbnails are of those frames, analysis frames are those of them the due-time `select` keeps,
-// and each frame's source index comes from its pts (showinfo lines on stderr).
+// Decodable sampling (`decodable` set, keyframe-sampling.ts): ffmpeg decodes only the referenced
+// frames (I, P, reference B), thumbnails are of those frames, analysis frames are those of them
+// the due-time `select` keeps, and each frame's source index comes from its pts (showinfo lines
+// on stderr).
 
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
@@ -122,8 +123,11 @@ export function ffmpegArgs(
     // showinfo prints at the info level; -nostats keeps the progress line off those lines.
     ...(k ? ['-loglevel', 'info', '-nostats'] : ['-loglevel', 'error']),
     '-threads', String(Math.max(1, o.decoderThreads)),
-    // B-frames are never decoded: nothing references them, so skipping them costs no other frame.
-    ...(k ? ['-skip_frame', 'bidir'] : []),
+    // Frames no other frame references are never decoded, so skipping them costs no other frame.
+    // Not `bidir` (every B-frame): with B-pyramids (x264's default for High profile) some B-frames
+    // are references, and P-frames decoded without them come out damaged (35-37 dB PSNR against
+    // the true frame on episode_gt.mp4: visible blocks, embeddings 0.1 off).
+    ...(k ? ['-skip_frame', 'noref'] : []),
     // Frames in stored orientation, so their size is the one ffprobe reports (a rotated phone
     // clip would otherwise arrive with width and height swapped and the frame size be wrong).
     '-noautorotate',

@@ -1,6 +1,6 @@
 // The stream's frame layout from its packets (demux only, no decode): every frame's presentation
 // timestamp, which frames are keyframes, and whether frames are reordered (B-frames). This decides
-// whether detect_track can sample on decodable frames (`-skip_frame bidir`) and maps each decoded
+// whether detect_track can sample on decodable frames (`-skip_frame noref`) and maps each decoded
 // frame's pts back to its exact source frame index (its rank among all presentation timestamps).
 
 import { execa } from 'execa';

@@ -54,7 +54,7 @@ describe('showinfo lines', () => {
   });
 });
 
-describe('decoding I/P frames only (real ffmpeg)', () => {
+describe('decoding the referenced frames only (real ffmpeg)', () => {
   it('gives every decoded and analysed frame its exact source index', async () => {
     const file = await makeVideo('ramp-b.mp4', [...RAMP_SOURCE, ...H264_FIXED_B, '-crf', '10', '-g', '24']);
     const layout = (await probeFrameLayout(file))!;

@@ -1,5 +1,6 @@
-// Sampling on decodable frames: where a stream has B-frames, ffmpeg decodes only its I and P frames
-// (`-skip_frame bidir`, about a third of the decode work on x264 output) and the detector gets
+// Sampling on decodable frames: where a stream has B-frames, ffmpeg decodes only the frames other
+// frames reference (`-skip_frame noref`: I, P and reference B-frames, about half the decode work
+// on x264 output) and the detector gets
 // those of them that keep the profile's target rate. The spacing between analysed frames is then
 // irregular, so every frame carries its own exact source index, read from its pts.
 //
