@@ -117,6 +117,9 @@ describe('ffmpeg dies with its parent', () => {
       child.stdout!.on('data', (d: Buffer) => { buf += d.toString(); const m = /PID (\d+)/.exec(buf); if (m) resolve(Number(m[1])); });
       child.once('exit', (c) => reject(new Error(`child exited ${c}`)));
     });
+    // SIGSTOP takes effect asynchronously: on a busy machine /proc can still say "running" for a moment
+    const deadline = Date.now() + 3000;
+    while (processState(pid) !== 'T' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(processState(pid)).toBe('T'); // stopped
     child.kill('SIGKILL');
     expect(await waitGone([pid], 3000)).toEqual([]);
