@@ -7,14 +7,10 @@
 //
 //   node dist/bench/run.js [--minutes N] [--short-minutes M] [--threads T] [--skip-long] [--people-only]
 
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { execa } from 'execa';
-import { createLineSplitter, parseStageLine, type StageSummaryEvent } from '../shared/progress.js';
 import { STAGES, type StageName } from '../shared/stages.js';
 import { clusterVectors } from '../pipeline/cluster/agglomerative.js';
 import { buildIdentities, type Prototypes } from '../pipeline/cluster/identities.js';
@@ -24,152 +20,7 @@ import { nameIdentities } from '../pipeline/people/name-identities.js';
 import type { PrototypeRow } from '../shared/artifacts.js';
 import type { Person } from '../shared/people.js';
 import { probeVideo } from '../pipeline/video/probe.js';
-import { ffmpegPath } from '../pipeline/video/ffmpeg-path.js';
-
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const WORK = path.join(REPO, 'bench', '.work');
-const CLI = path.join(REPO, 'dist', 'pipeline', 'cli', 'main.js');
-const SHARED = process.env.SCREENTIME_SHARED_DIR ?? path.resolve(REPO, '..', 'shared');
-const SOURCE = path.join(process.env.SCREENTIME_MEDIA_DIR ?? path.join(SHARED, 'media'), 'episode_gt.mp4');
-const MODELS = process.env.SCREENTIME_MODELS_DIR ?? path.join(SHARED, 'models');
-
-const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
-const r2 = (v: number) => Math.round(v * 100) / 100;
-
-async function ff(args: string[]): Promise<void> {
-  await execa(ffmpegPath(), ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...args], { stdin: 'ignore' });
-}
-
-/** 1080p H.264 copy of the source, then looped (stream copy) to `minutes`. Cached by name. */
-async function makeInput(minutes: number): Promise<string> {
-  mkdirSync(WORK, { recursive: true });
-  const base = path.join(WORK, 'gt_1080p.mp4');
-  if (!existsSync(base)) {
-    log('re-encoding episode_gt.mp4 to 1080p H.264 (once)');
-    const tmp = `${base}.tmp.mp4`;
-    await ff(['-i', SOURCE, '-vf', 'scale=1920:1080:flags=bicubic', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p', '-an', '-threads', '2', tmp]);
-    renameSync(tmp, base);
-  }
-  const dir = path.join(WORK, `episode_${minutes}min`);
-  const file = path.join(dir, `episode_${minutes}min.mp4`);
-  if (!existsSync(file)) {
-    log(`looping to ${minutes} min`);
-    mkdirSync(dir, { recursive: true });
-    const tmp = path.join(WORK, `loop_${minutes}.tmp.mp4`);
-    await ff(['-stream_loop', '-1', '-i', base, '-t', String(minutes * 60), '-c', 'copy', '-an', tmp]);
-    renameSync(tmp, file);
-  }
-  return dir;
-}
-
-/** Sum of VmRSS over a process tree, from /proc (bytes). */
-function treeRss(root: number): number {
-  const kids = new Map<number, number[]>();
-  for (const n of readdirSafe('/proc')) {
-    if (!/^\d+$/.test(n)) continue;
-    try {
-      const st = readFileSync(`/proc/${n}/stat`, 'utf8');
-      const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
-      (kids.get(ppid) ?? kids.set(ppid, []).get(ppid)!).push(Number(n));
-    } catch { /* gone */ }
-  }
-  let total = 0;
-  const q = [root];
-  while (q.length) {
-    const p = q.shift()!;
-    try {
-      const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      if (m) total += Number(m[1]) * 1024;
-    } catch { /* gone */ }
-    q.push(...(kids.get(p) ?? []));
-  }
-  return total;
-}
-
-function readdirSafe(d: string): string[] {
-  try { return readdirSync(d); } catch { return []; }
-}
-
-function vmHwm(pid: number): number | null {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-interface StageRun {
-  stage: StageName;
-  exit_code: number | null;
-  wall_s: number;
-  peak_tree_rss_mb: number;
-  peak_main_hwm_mb: number | null;
-  stats: Record<string, unknown> | null;
-  error: string | null;
-}
-
-async function runStage(stage: StageName, episodeDir: string, outDir: string, threads: number): Promise<StageRun> {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, 'stage', stage, episodeDir, '--json', '--threads', String(threads), '--out', outDir, '--models', MODELS], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let summary: StageSummaryEvent | null = null;
-  let error: string | null = null;
-  let peakTree = 0;
-  let peakHwm: number | null = null;
-  const sample = () => {
-    if (!child.pid) return;
-    peakTree = Math.max(peakTree, treeRss(child.pid));
-    const h = vmHwm(child.pid);
-    if (h !== null) peakHwm = Math.max(peakHwm ?? 0, h);
-  };
-  const timer = setInterval(sample, 200);
-  const split = createLineSplitter((line) => {
-    const e = parseStageLine(line);
-    if (e?.type === 'summary') summary = e;
-    if (e?.type === 'error') error = e.message;
-  });
-  child.stdout.setEncoding('utf8').on('data', (c: string) => split.push(c));
-  let lastErr = '';
-  child.stderr.setEncoding('utf8').on('data', (c: string) => { lastErr = (lastErr + c).slice(-2000); });
-  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-  clearInterval(timer);
-  split.end();
-  const wall = (performance.now() - t0) / 1000;
-  const s = summary as StageSummaryEvent | null;
-  if (code !== 0 && !error) error = lastErr.trim().split('\n').at(-1) ?? `exit ${code}`;
-  return {
-    stage,
-    exit_code: code,
-    wall_s: r2(wall),
-    peak_tree_rss_mb: r2(peakTree / 2 ** 20),
-    peak_main_hwm_mb: peakHwm === null ? null : r2(peakHwm / 2 ** 20),
-    stats: s ? s.stats : null,
-    error,
-  };
-}
-
-async function pipelineOn(episodeDir: string, threads: number, label: string) {
-  const outDir = path.join(WORK, `out_${label}`);
-  rmSync(outDir, { recursive: true, force: true });
-  const runs: StageRun[] = [];
-  for (const stage of STAGES) {
-    log(`${label}: ${stage}`);
-    const r = await runStage(stage, episodeDir, outDir, threads);
-    runs.push(r);
-    log(`${label}: ${stage} exit ${r.exit_code} in ${r.wall_s}s, peak tree RSS ${r.peak_tree_rss_mb} MB${r.error ? `, error: ${r.error}` : ''}`);
-    if (r.exit_code !== 0) break;
-  }
-  return runs;
-}
-
-async function decodeOnly(file: string, threads: number, frames: number) {
-  const t0 = performance.now();
-  await ff(['-threads', String(threads), '-i', file, '-an', '-sn', '-dn', '-vf', 'scale=640:-2:flags=bilinear,format=bgr24', '-f', 'rawvideo', '/dev/null']);
-  const wall = (performance.now() - t0) / 1000;
-  return { wall_s: r2(wall), fps: r2(frames / wall) };
-}
+import { CLI, decodeOnly, log, makeInput, MODELS, pipelineOn, r2, REPO, SOURCE, WORK, type StageRun } from './bench-common.js';
 
 /** 5,000 unit vectors around 60 identities (dlib-like spread), clustered as cluster does. */
 function syntheticCluster(n = 5000, dim = 128, ids = 60) {
@@ -275,14 +126,16 @@ async function main() {
   }
   const started = performance.now();
   const loadAtStart = os.loadavg().map(r2);
-  const longDir = await makeInput(minutes);
-  const shortDir = minutes === shortMinutes ? longDir : await makeInput(shortMinutes);
-  const longVideo = path.join(longDir, `episode_${minutes}min.mp4`);
+  const longInput = await makeInput(minutes);
+  const shortInput = minutes === shortMinutes ? longInput : await makeInput(shortMinutes);
+  const longDir = longInput.dir;
+  const shortDir = shortInput.dir;
+  const longVideo = longInput.file;
   const facts = await probeVideo(longVideo);
-  const shortFacts = await probeVideo(path.join(shortDir, `episode_${shortMinutes}min.mp4`));
+  const shortFacts = await probeVideo(shortInput.file);
 
   log(`decode-only: ${facts.frame_count} frames of ${facts.width}x${facts.height}`);
-  const decode = await decodeOnly(longVideo, threads, facts.frame_count);
+  const decode = await decodeOnly(longVideo, threads);
   log(`decode-only: ${decode.fps} fps`);
 
   const long = values['skip-long'] ? [] : await pipelineOn(longDir, threads, `${minutes}min`);
@@ -312,7 +165,7 @@ async function main() {
       long: { minutes, file: path.relative(REPO, longVideo), width: facts.width, height: facts.height, fps: facts.fps, frames: facts.frame_count, bytes: statSync(longVideo).size },
       short: { minutes: shortMinutes, frames: shortFacts.frame_count },
     },
-    decode_only: { ...decode, note: 'ffmpeg, every frame, scaled to 640 wide bgr24, -threads same cap, output discarded' },
+    decode_only: { ...decode, note: 'ffmpeg, every frame, scaled to 640 wide bgr24, -threads same cap, frames passed through, output discarded; cpu_s: user + system' },
     detect_track: dt ? { wall_s: dt.wall_s, fps: dtFps === null ? null : r2(dtFps), ratio_to_decode_only: dtFps === null ? null : r2(dt.wall_s / decode.wall_s), stats: dt.stats, error: dt.error } : null,
     faces_embed: fe ? { wall_s: fe.wall_s, faces, ms_per_face: feMsPerFace, stats: fe.stats, error: fe.error } : null,
     cluster: cl ? { wall_s: cl.wall_s, stats: cl.stats, error: cl.error } : null,
