@@ -194,19 +194,20 @@ export interface DecodeRun {
 }
 
 /**
- * ffmpeg decode-only: every frame (or, with `skipBidir`, I/P frames only: `-skip_frame bidir`)
+ * ffmpeg decode-only: every frame (or, with `skipUnreferenced`, only the frames other frames
+ * reference: `-skip_frame noref`, what decodable sampling decodes)
  * scaled to 640 wide bgr24 as the analysis chain does, `-threads` at the stage's cap, output
  * discarded. Frames pass through (`-fps_mode`/`-vsync passthrough`, as the stage's decoder):
  * rawvideo output is otherwise constant-rate, and ffmpeg would fill the gaps of skipped
  * B-frames with duplicates and count them.
  */
-export async function decodeOnly(file: string, threads: number, skipBidir = false): Promise<DecodeRun> {
+export async function decodeOnly(file: string, threads: number, skipUnreferenced = false): Promise<DecodeRun> {
   const sync = await syncOptionOf(ffmpegPath());
   const c0 = childCpuSeconds();
   const t0 = performance.now();
   const { stdout } = await execa(ffmpegPath(), [
     ...FFMPEG_QUIET, '-nostats', '-progress', 'pipe:1',
-    '-threads', String(threads), ...(skipBidir ? ['-skip_frame', 'bidir'] : []), '-i', file,
+    '-threads', String(threads), ...(skipUnreferenced ? ['-skip_frame', 'noref'] : []), '-i', file,
     '-an', '-sn', '-dn', '-vf', 'scale=640:-2:flags=bilinear,format=bgr24', sync, 'passthrough', '-f', 'rawvideo', '/dev/null',
   ], { stdin: 'ignore' });
   const wall = (performance.now() - t0) / 1000;

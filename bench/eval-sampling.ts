@@ -27,7 +27,7 @@ export const SETTINGS: ReadonlyArray<{ name: string; args: string[]; about: stri
   { name: 'low_power', args: ['--profile', 'low_power'], about: '480 wide, about 3 frames/s, 3 faces' },
   { name: 'performance', args: ['--profile', 'performance'], about: '960 wide, about 10 frames/s, 8 faces' },
   { name: 'balanced_stride2', args: ['--profile', 'balanced', '--stride', '2'], about: 'balanced at every 2nd frame' },
-  { name: 'balanced_decodable', args: ['--profile', 'balanced', '--sampling', 'decodable'], about: 'balanced on the I/P frames (issue of decodable sampling)' },
+  { name: 'balanced_decodable', args: ['--profile', 'balanced', '--sampling', 'decodable'], about: 'balanced on the frames other frames reference (I, P, reference B)' },
 ];
 
 const DEFAULT_CLIPS = 'episode_gt,fotb,covent_garden';

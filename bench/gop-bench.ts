@@ -3,7 +3,7 @@
 // episode looped to N minutes, default 2; cached in bench/.work/): x264 veryfast crf 20 with its
 // default B-frames, and the same with `-bf 0`. On each, measured as separate processes:
 //   decode_all  ffmpeg decode-only of every frame (640 wide, bgr24, -threads T): the baseline
-//   decode_ip   the same with -skip_frame bidir (I/P frames only)
+//   decode_ref  the same with -skip_frame noref (the referenced frames only: I, P, reference B)
 //   stride      the whole pipeline with the default sampling
 //   decodable   the whole pipeline with --sampling decodable
 // detect_track's figures are the first stage of each pipeline run (each stage is its own process,
@@ -28,7 +28,7 @@ import { STAGES } from '../shared/stages.js';
 import { CLI, decodeOnly, log, makeInput, MODELS, pipelineOn, r2, REPO, SOURCE, type BenchInput, type InputVariant, type StageRun } from './bench-common.js';
 
 const VARIANTS: InputVariant[] = ['bframes', 'no-bframes'];
-const PATHS = ['decode_all', 'decode_ip', 'stride', 'decodable'] as const;
+const PATHS = ['decode_all', 'decode_ref', 'stride', 'decodable'] as const;
 type PathName = (typeof PATHS)[number];
 
 /** The issue's targets, as ratios to decode_all wall time. */
@@ -81,8 +81,8 @@ function pipelineMeasure(runs: StageRun[]): Omit<PathRun, 'round' | 'load1'> {
 
 async function runPath(input: BenchInput, variant: InputVariant, p: PathName, round: number, threads: number): Promise<PathRun> {
   const load1 = r2(os.loadavg()[0] ?? 0);
-  if (p === 'decode_all' || p === 'decode_ip') {
-    const d = await decodeOnly(input.file, threads, p === 'decode_ip');
+  if (p === 'decode_all' || p === 'decode_ref') {
+    const d = await decodeOnly(input.file, threads, p === 'decode_ref');
     log(`${variant} ${p} round ${round}: ${d.frames} frames, ${d.wall_s}s wall, ${d.cpu_s}s CPU (load ${load1})`);
     return { round, load1, main: { frames_decoded: d.frames, frames_analysed: null, wall_s: d.wall_s, cpu_s: d.cpu_s, peak_tree_rss_mb: null }, pipeline: null, error: null };
   }
@@ -106,7 +106,7 @@ function ratios(runs: PathRun[], base: PathRun[], pick: (r: PathRun) => Measure 
 function variantRatios(byPath: Record<PathName, PathRun[]>) {
   const base = byPath.decode_all;
   return {
-    decode_ip: ratios(byPath.decode_ip, base, (r) => r.main),
+    decode_ref: ratios(byPath.decode_ref, base, (r) => r.main),
     detect_track_stride: ratios(byPath.stride, base, (r) => r.main),
     detect_track_decodable: ratios(byPath.decodable, base, (r) => r.main),
     pipeline_stride: ratios(byPath.stride, base, (r) => r.pipeline),
@@ -144,7 +144,7 @@ function table(results: Results, all: Record<InputVariant, ReturnType<typeof var
     };
     const r = results[v];
     row('ffmpeg decode-only, every frame', r.decode_all, (x) => x.main, null);
-    row('ffmpeg decode-only, I/P (-skip_frame bidir)', r.decode_ip, (x) => x.main, rs.decode_ip);
+    row('ffmpeg decode-only, referenced frames (-skip_frame noref)', r.decode_ref, (x) => x.main, rs.decode_ref);
     row('detect_track stride', r.stride, (x) => x.main, rs.detect_track_stride);
     row('detect_track decodable', r.decodable, (x) => x.main, rs.detect_track_decodable);
     row('pipeline stride', r.stride, (x) => x.pipeline, rs.pipeline_stride);
