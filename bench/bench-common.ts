@@ -9,6 +9,7 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -26,6 +27,21 @@ export const MODELS = process.env.SCREENTIME_MODELS_DIR ?? path.join(SHARED, 'mo
 
 export const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 export const r2 = (v: number) => Math.round(v * 100) / 100;
+
+/** The machine a bench ran on, for its JSON (`loadAtStart`: os.loadavg() when the bench began). */
+export function machineFacts(loadAtStart: number[]) {
+  return { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? null, total_mem_gb: r2(os.totalmem() / 2 ** 30), node: process.version, loadavg_at_start: loadAtStart };
+}
+
+/** Prints a bench's JSON result on stdout; a failure goes to stderr with exit code 1. */
+export function runBench(main: () => Promise<unknown>): void {
+  main().then((result) => {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  }).catch((e: unknown) => {
+    process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}
 
 const FFMPEG_QUIET = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y'];
 

@@ -25,7 +25,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { probeVideo } from '../pipeline/video/probe.js';
 import { STAGES } from '../shared/stages.js';
-import { CLI, decodeOnly, log, makeInput, MODELS, pipelineOn, r2, REPO, SOURCE, type BenchInput, type InputVariant, type StageRun } from './bench-common.js';
+import { CLI, decodeOnly, log, machineFacts, makeInput, MODELS, pipelineOn, r2, REPO, runBench, SOURCE, type BenchInput, type InputVariant, type StageRun } from './bench-common.js';
 
 const VARIANTS: InputVariant[] = ['bframes', 'no-bframes'];
 const PATHS = ['decode_all', 'decode_ref', 'stride', 'decodable'] as const;
@@ -175,17 +175,14 @@ async function main() {
   process.stderr.write(`\n${table(results, all)}\n\n`);
   const variants = Object.fromEntries(await Promise.all(VARIANTS.map(async (v) => [v, { input: await describeInput(inputs[v]), ratios_to_decode_all: all[v], runs: results[v] }])));
   const result = {
-    machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? null, total_mem_gb: r2(os.totalmem() / 2 ** 30), node: process.version, loadavg_at_start: loadAtStart },
+    machine: machineFacts(loadAtStart),
     threads, minutes, rounds, order,
     targets: { ...TARGETS, note: 'wall time as a ratio to ffmpeg decode-only of every frame of the same file (640 wide, bgr24, same -threads)' },
     variants,
     loadavg_at_end: os.loadavg().map(r2),
     bench_wall_s: r2((performance.now() - started) / 1000),
   };
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  return result;
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -20,7 +20,7 @@ import { nameIdentities } from '../pipeline/people/name-identities.js';
 import type { PrototypeRow } from '../shared/artifacts.js';
 import type { Person } from '../shared/people.js';
 import { probeVideo } from '../pipeline/video/probe.js';
-import { CLI, decodeOnly, log, makeInput, MODELS, pipelineOn, r2, REPO, SOURCE, WORK, type StageRun } from './bench-common.js';
+import { CLI, decodeOnly, log, machineFacts, makeInput, MODELS, pipelineOn, r2, REPO, runBench, SOURCE, WORK, type StageRun } from './bench-common.js';
 
 /** 5,000 unit vectors around 60 identities (dlib-like spread), clustered as cluster does. */
 function syntheticCluster(n = 5000, dim = 128, ids = 60) {
@@ -113,10 +113,7 @@ async function main() {
   const { values } = parseArgs({
     options: { minutes: { type: 'string' }, 'short-minutes': { type: 'string' }, threads: { type: 'string' }, 'skip-long': { type: 'boolean' }, 'people-only': { type: 'boolean' } },
   });
-  if (values['people-only']) {
-    process.stdout.write(`${JSON.stringify({ people_match_1000x20: peopleMatch() }, null, 2)}\n`);
-    return;
-  }
+  if (values['people-only']) return { people_match_1000x20: peopleMatch() };
   const minutes = Number(values.minutes ?? 10);
   const shortMinutes = Number(values['short-minutes'] ?? 2);
   const threads = Number(values.threads ?? 2);
@@ -159,7 +156,7 @@ async function main() {
   const feMsPerFace = numStat(fe?.stats, 'ms_per_face', 'embed_ms_per_face') ?? (fe && fe.exit_code === 0 && faces ? r2((fe.wall_s * 1000) / faces) : null);
 
   const result = {
-    machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? null, total_mem_gb: r2(os.totalmem() / 2 ** 30), node: process.version, loadavg_at_start: loadAtStart },
+    machine: machineFacts(loadAtStart),
     threads,
     input: {
       long: { minutes, file: path.relative(REPO, longVideo), width: facts.width, height: facts.height, fps: facts.fps, frames: facts.frame_count, bytes: statSync(longVideo).size },
@@ -187,10 +184,7 @@ async function main() {
     loadavg_at_end: os.loadavg().map(r2),
     bench_wall_s: r2((performance.now() - started) / 1000),
   };
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  return result;
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+runBench(main);
