@@ -41,7 +41,7 @@ export type { SampleRow } from '../../shared/artifacts.js';
 export const DETECTOR_MODEL = 'yunet_n_dynamic.onnx';
 
 /** YuNet's own box overlap for non-maximum suppression. */
-const DETECTOR_NMS_IOU = 0.3;
+export const DETECTOR_NMS_IOU = 0.3;
 
 /** The error a cancelled run ends with (the runtime's own reason when it gave one). */
 function cancelledError(signal: AbortSignal): StageError {
