@@ -40,15 +40,15 @@ describe('attachBySetup', () => {
   });
 
   it('decides nothing when the setup is shared by two identities (one chair, two guests), when no setup matches, or without looks', () => {
-    const shared = scene({ 8: { shot: 8, look: look(130) }, 9: { shot: 9, look: look(131) } });
-    const groups = [[0, 1, 2, 3, 8], [4, 5, 7]];
-    // row 9 looks like row 8 (A's) - and like a B close-up added at look 128
-    const withB = { ...shared, groups: [groups[0]!, [...groups[1]!, 10]] };
-    const place = (r: number) => (r === 10 ? { shot: 10, look: look(128) } : shared.place(r));
-    const per = (s: number) => (s === 10 ? 1 : shared.tracksInShot(s));
-    expect(attachBySetup([9], withB.groups, place, () => 0.3, per, opts)).toEqual([-1]);
-    const s = scene({ 8: { shot: 8, look: look(220) }, 9: { shot: 9, look: null } });
-    expect(attachBySetup([8, 9], s.groups, s.place, () => 0.3, s.tracksInShot, opts)).toEqual([-1, -1]);
+    // row 8: a close-up of A, row 9: one of B, from one setup; the unsure row 10 looks like both
+    const s = scene({ 8: { shot: 8, look: look(130) }, 9: { shot: 9, look: look(128) }, 10: { shot: 10, look: look(131) } });
+    const [a, b] = s.groups as [number[], number[]];
+    expect(attachBySetup([10], [[...a, 8], [...b, 9]], s.place, () => 0.3, s.tracksInShot, opts)).toEqual([-1]);
+    // the same row with only A's close-up from that setup goes to A
+    expect(attachBySetup([10], [[...a, 8], b], s.place, () => 0.3, s.tracksInShot, opts)).toEqual([0]);
+    // no setup matches; no look stored
+    const t = scene({ 8: { shot: 8, look: look(220) }, 9: { shot: 9, look: null } });
+    expect(attachBySetup([8, 9], t.groups, t.place, () => 0.3, t.tracksInShot, opts)).toEqual([-1, -1]);
   });
 
   it('works between single-face shots only: a two-shot looks the same for both of its people', () => {
