@@ -6,7 +6,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { alignFace, type Pt } from './align.js';
 import { createRequire } from 'node:module';
-import { createDlibEmbedder, DLIB_WEIGHTS_SHA256, faceApiModelDir, ModelIntegrityError, sha256, tfjsMemory } from './dlib-embedder.js';
+import { createDlibEmbedder, DLIB_WEIGHTS_SHA256, faceApiModelDir, ModelIntegrityError, sha256 } from './dlib-embedder.js';
 import { stageModelHashes } from '../models/registry.js';
 import { hashedConfig } from '../runtime/run-stage.js';
 import { configHash } from '../runtime/config-hash.js';
@@ -37,27 +37,6 @@ async function chipAt(det: YunetDetector, t: number): Promise<Uint8Array> {
   const lm = f.landmarks.map(([x, y]) => [x * 2, y * 2] as Pt);
   return alignFace(rgb, 1280, 720, lm).chip;
 }
-
-// First in the file: tfjs-wasm's heap never shrinks, so it must be measured before anything else
-// in this process ran a forward pass (face-api's own pass, used further down, needs far more).
-describe('memory of one embedder', () => {
-  it('a batch of 8 frees every tensor and keeps the wasm heap under 120 MB (face-api\'s own pass: ~210 MB)', async () => {
-    const emb = await createDlibEmbedder({ batch: 8 });
-    try {
-      const before = tfjsMemory()!;
-      const S = emb.chipSize;
-      const chips = Array.from({ length: 8 }, (_, i) => new Uint8Array(S * S * 3).map((_, j) => (j * 7 + i * 31) & 255));
-      for (let k = 0; k < 3; k++) expect(await emb.embed(chips)).toHaveLength(8);
-      const after = tfjsMemory()!;
-      console.log(`tfjs-wasm heap ${(after.wasmHeapBytes / 2 ** 20).toFixed(1)} MB after batches of 8, ${after.numTensors} tensors (model weights)`);
-      expect(after.numTensors).toBe(before.numTensors);
-      expect(after.wasmHeapBytes).toBeGreaterThan(20 * 2 ** 20); // it holds the ~21 MB of weights
-      expect(after.wasmHeapBytes).toBeLessThan(120 * 2 ** 20);
-    } finally {
-      await emb.close();
-    }
-  });
-});
 
 describe.skipIf(skip)('dlib embedder on real faces from episode_gt', () => {
   let emb: Embedder;
@@ -95,16 +74,21 @@ describe.skipIf(skip)('dlib embedder on real faces from episode_gt', () => {
     for (const x of diff) expect(x).toBeGreaterThan(CLUSTER_THRESHOLD);
   });
 
-  it("descriptors are bit-identical to face-api's own FaceRecognitionNet.computeFaceDescriptor", async () => {
+  it("descriptors equal face-api's own tfjs FaceRecognitionNet.computeFaceDescriptor to float32 rounding", async () => {
     const times = [1.5, 29.0, 56.0, 14.0, 11.0];
     const chips: Uint8Array[] = [];
     for (const t of times) chips.push(await chipAt(det, t));
     chips.push(chips[3]!, chips[0]!, chips[4]!); // a full batch of 8, faces at other positions too
     const ours = await emb.embed(chips);
+    // face-api's Node build on tfjs' WebAssembly backend: an independent implementation of the
+    // same network, loading the same weights file
     const api = createRequire(import.meta.url)('@vladmandic/face-api/dist/face-api.node-wasm.js') as {
-      tf: { tensor4d(v: Float32Array, s: number[], d: string): { dispose(): void }; unstack(x: unknown): Array<{ dispose(): void }> };
-      nets: { faceRecognitionNet: { computeFaceDescriptor(x: unknown): Promise<Float32Array[]> } };
+      tf: { setBackend(b: string): Promise<boolean>; ready(): Promise<void>; tensor4d(v: Float32Array, s: number[], d: string): { dispose(): void }; unstack(x: unknown): Array<{ dispose(): void }> };
+      nets: { faceRecognitionNet: { loadFromDisk(dir: string): Promise<void>; computeFaceDescriptor(x: unknown): Promise<Float32Array[]> } };
     };
+    await api.tf.setBackend('wasm');
+    await api.tf.ready();
+    await api.nets.faceRecognitionNet.loadFromDisk(faceApiModelDir());
     const S = emb.chipSize;
     const data = new Float32Array(chips.length * S * S * 3);
     chips.forEach((c, i) => data.set(c, i * S * S * 3));
@@ -114,17 +98,33 @@ describe.skipIf(skip)('dlib embedder on real faces from episode_gt', () => {
     t3.forEach((t) => t.dispose());
     t4.dispose();
     expect(ours).toHaveLength(ref.length);
+    let worst = 0;
     for (let i = 0; i < ref.length; i++) {
       expect(ours[i]!.length).toBe(128);
-      expect(Buffer.from(ours[i]!.buffer, ours[i]!.byteOffset, 512).equals(Buffer.from(ref[i]!.buffer, ref[i]!.byteOffset, 512))).toBe(true);
+      let norm = 0;
+      for (let k = 0; k < 128; k++) {
+        worst = Math.max(worst, Math.abs(ours[i]![k]! - ref[i]![k]!));
+        norm += ref[i]![k]! ** 2;
+      }
+      expect(norm).toBeGreaterThan(0.01); // a real descriptor, not zeros on both sides
     }
+    console.log(`largest difference from face-api's descriptors: ${worst.toExponential(2)}`);
+    // float32 rounding of a different summation order; the cluster cut is 0.35
+    expect(worst).toBeLessThan(1e-5);
   });
 
-  it('batching does not change the result', async () => {
-    const chip = await chipAt(det, 1.5);
-    const [one] = await emb.embed([chip]);
-    const many = await emb.embed([chip, chip, chip]);
-    for (const v of many) for (let k = 0; k < v.length; k++) expect(v[k]).toBeCloseTo(one![k]!, 4);
+  it('the rows are bit-identical whatever the batch size and the thread count', async () => {
+    const chips: Uint8Array[] = [];
+    for (const t of [1.5, 29.0, 14.0]) chips.push(await chipAt(det, t));
+    const bits = (vs: Float32Array[]) => vs.map((v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex'));
+    const ref = bits(await emb.embed(chips));
+    const other = await createDlibEmbedder({ batch: 2, threads: 2 });
+    try {
+      expect(bits(await other.embed(chips))).toEqual(ref);
+      expect(bits(await other.embed([chips[1]!]))).toEqual([ref[1]]);
+    } finally {
+      await other.close();
+    }
   });
 });
 

@@ -1,8 +1,8 @@
 // faces_embed, pass 2: embed the chosen faces in groups across tracks, write faces.jsonl and
 // embeddings.f32 in face order, and sum each track's weighted embeddings into its prototype.
 //
-// A group is one batch per worker; the next group is read and submitted before the previous one's
-// results are awaited, so the workers never wait for this thread.
+// The next group is read, aligned and submitted before the previous one's results are awaited, so
+// the embedder never waits for this thread.
 
 import type { FaceRow, PrototypeRow, SampleRow } from '../../shared/artifacts.js';
 import { EXIT } from '../../shared/stages.js';

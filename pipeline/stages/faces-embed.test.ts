@@ -19,7 +19,7 @@ import { runScreentime } from './screentime.js';
 
 const VIDEO = 'short_hamilton_clip.mp4';
 const STAGE_JS = path.join(REPO_ROOT, 'dist', 'pipeline', 'stages', 'faces-embed.js');
-const skip = missing(CLI_JS, STAGE_JS, path.join(REPO_ROOT, 'dist', 'pipeline', 'embed', 'embed-worker.js'), path.join(MODELS_DIR, 'yunet_n_dynamic.onnx'), mediaPath(VIDEO));
+const skip = missing(CLI_JS, STAGE_JS, path.join(MODELS_DIR, 'yunet_n_dynamic.onnx'), mediaPath(VIDEO));
 const OUTPUTS = ['faces.jsonl', 'embeddings.f32', 'prototypes.f32', 'prototypes.jsonl'];
 
 function context(dir: string, stage: StageContext['stage'], signal: AbortSignal, onProgress: (d: number, t: number) => void = () => {}, threads = 1): StageContext {
@@ -107,7 +107,7 @@ describe.skipIf(skip)('faces_embed / cluster / screentime stage functions', () =
     expect(csv).toHaveLength(st.identities.length + 1);
     for (const r of st.identities) expect(r.visible_s).toBeLessThanOrEqual(st.duration_s);
   }, 600_000);
-  it('2 worker threads write byte-identical rows to 1 thread; at most the profile\'s faces per track', async () => {
+  it('2 embedder threads write byte-identical rows to 1 thread; at most the profile\'s faces per track', async () => {
     const st1 = await runFacesEmbed(context(dir, 'faces_embed', new AbortController().signal));
     const one = Object.fromEntries(OUTPUTS.map((f) => [f, readFileSync(path.join(out, f))]));
     const st2 = await runFacesEmbed(context(dir, 'faces_embed', new AbortController().signal, () => {}, 2));
@@ -119,7 +119,7 @@ describe.skipIf(skip)('faces_embed / cluster / screentime stage functions', () =
     const counts = new Map<number, number>();
     for (const f of jsonl<FaceRow>(path.join(out, 'faces.jsonl'))) counts.set(f.track_id, (counts.get(f.track_id) ?? 0) + 1);
     for (const n of counts.values()) expect(n).toBeLessThanOrEqual(K);
-    // more faces than one batch: both workers got work, so the order of their results mattered
+    // more faces than one batch: the rows of several forward passes were compared
     expect(st1.faces).toBeGreaterThan(EMBED_BATCH);
     console.log(`faces_embed threads 1 vs 2: ${st1.faces} faces, ${st1.ms_per_face} vs ${st2.ms_per_face} ms/face wall`);
   }, 300_000);
@@ -138,9 +138,9 @@ describe.skipIf(skip)('faces_embed / cluster / screentime stage functions', () =
     expect(readdirSync(out).filter((f) => f.includes('.tmp-') || f.includes('.old-'))).toEqual([]);
   }, 300_000);
 
-  it('after an abort with 2 threads, no worker thread keeps the stage process alive', async () => {
+  it('after an abort with 2 threads, no embedder thread keeps the stage process alive', async () => {
     // A separate Node process runs the compiled stage function, aborts at the first progress and
-    // then just returns: it ends by itself only if every worker thread is gone.
+    // then just returns: it ends by itself only if the embedder's threads are gone.
     const script = `
       import { readFileSync } from 'node:fs';
       import path from 'node:path';

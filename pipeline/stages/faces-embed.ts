@@ -16,7 +16,6 @@ import sharp from 'sharp';
 import { ARTIFACT_FILES, type FaceRow, type PrototypeRow } from '../../shared/artifacts.js';
 import type { Profile } from '../../shared/stages.js';
 import { createDlibEmbedder } from '../embed/dlib-embedder.js';
-import { createEmbedderPool } from '../embed/pool.js';
 import type { Embedder } from '../embed/embedder.js';
 import { DEFAULT_GATES, type FaceGates } from '../embed/select.js';
 import { profileDefaults } from '../detect/profiles.js';
@@ -29,9 +28,8 @@ import { openSampleInput } from './faces-embed-samples.js';
 export { THUMB_SIZE, THUMBS_PER_TRACK, thumbName } from './faces-embed-choose.js';
 
 /**
- * Faces per forward pass and per job handed to a worker. 8 costs the same per face as 16
- * (measured), and a cancel of the single-thread embedder waits for one batch at most. Fixed for
- * every thread count, so the rows are the same whatever `threads` is (pool.ts).
+ * Faces per forward pass. The rows do not depend on it nor on the thread count (tested), so
+ * neither is part of the stage's config hash.
  */
 export const EMBED_BATCH = 8;
 
@@ -39,14 +37,9 @@ export function gatesFor(profile: Profile, fps = 25): FaceGates {
   return { ...DEFAULT_GATES, maxFaces: profileDefaults(profile, fps).embedFacesPerTrack };
 }
 
-/**
- * The embedder for a stage run: with a thread budget of 2 or more, that many worker threads each
- * with its own single-threaded dlib embedder; with 1, one embedder on this thread.
- */
+/** The embedder for a stage run: one session on the stage's thread budget. */
 export function defaultEmbedder(ctx: StageContext): Promise<Embedder> {
-  const threads = Math.max(1, Math.floor(ctx.config.threads));
-  if (threads >= 2) return createEmbedderPool({ threads, batch: EMBED_BATCH, signal: ctx.signal });
-  return createDlibEmbedder({ batch: EMBED_BATCH });
+  return createDlibEmbedder({ batch: EMBED_BATCH, threads: Math.max(1, Math.floor(ctx.config.threads)), signal: ctx.signal });
 }
 
 export interface FacesEmbedOptions {
@@ -113,10 +106,10 @@ export async function runFacesEmbed(ctx: StageContext, opts: FacesEmbedOptions =
     embedder = await (opts.embedderFactory ?? defaultEmbedder)(ctx);
     const choices = await chooseFaces(input.tracks, input.file, { gates, video: ctx.video, seenScale, thumbsDir: thumbsTmp, signal: ctx.signal });
 
-    const workers = (embedder as Embedder & { threads?: number }).threads ?? 1;
+    const threads = (embedder as Embedder & { threads?: number }).threads ?? 1;
     const te = performance.now();
     const ce = process.cpuUsage();
-    const embedded = await embedChoices(choices.tracks, input.file, embedder, EMBED_BATCH * workers, { faces: facesW, embeddings: embW, signal: ctx.signal, progress: (done, total) => ctx.progress(done, total) });
+    const embedded = await embedChoices(choices.tracks, input.file, embedder, EMBED_BATCH * threads, { faces: facesW, embeddings: embW, signal: ctx.signal, progress: (done, total) => ctx.progress(done, total) });
     const cd = process.cpuUsage(ce);
     const timing: EmbedTiming = { embedMs: performance.now() - te, embedCpuMs: (cd.user + cd.system) / 1000, elapsedMs: 0 };
     const tracks = await writePrototypes(choices.tracks, embedded.sums, embedder.dim, protoW, protoIdxW);
@@ -136,7 +129,7 @@ export async function runFacesEmbed(ctx: StageContext, opts: FacesEmbedOptions =
       ...choices.counts,
       samples,
       embedder: embedder.name,
-      embed_threads: workers,
+      embed_threads: threads,
       faces_per_track: gates.maxFaces,
       dim: embedder.dim,
       ms_per_face: Math.round(perFace(timing.embedMs, faces) * 10) / 10,
