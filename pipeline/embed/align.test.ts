@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   alignFace, applySimilarity, chipTemplate, DLIB_CHIP_SIZE, fitSimilarity, invertSimilarity, similarityScale,
-  warpRgbBilinear, type Pt, type Similarity,
+  round255, warpRgbBilinear, type Pt, type Similarity,
 } from './align.js';
 import { laplacianVariance, lumaContrast } from './quality.js';
 
@@ -119,5 +119,51 @@ describe('quality measures', () => {
     expect(laplacianVariance(board, n, n)).toBeGreaterThan(laplacianVariance(blur, n, n));
     expect(laplacianVariance(blur, n, n)).toBeGreaterThan(0);
     expect(lumaContrast(board, n, n)).toBeGreaterThan(100);
+  });
+});
+
+describe('round255', () => {
+  it('is Math.round clamped to 0..255, at the halves and at the float just below them', () => {
+    const ref = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
+    const below = (x: number) => x - Math.max(Number.EPSILON * x, Number.MIN_VALUE);
+    const cases = [-3, -0.5, 0, 0.49999999999999994, 0.5, 1.5, 2.5, 254.5, 255, 255.00000000000003, 300];
+    for (let k = 0; k <= 255; k++) cases.push(k + 0.5, below(k + 0.5), k + 0.25, k + 0.75);
+    for (const v of cases) expect(round255(v), String(v)).toBe(ref(v));
+  });
+});
+
+describe('warpRgbBilinear against the plain warp', () => {
+  /** The warp written plainly (Math.floor, Math.round, a loop over channels): the reference. */
+  function plainWarp(src: Uint8Array, w: number, h: number, t: { a: number; b: number; tx: number; ty: number }, ow: number, oh: number): Uint8Array {
+    const out = new Uint8Array(ow * oh * 3);
+    let o = 0;
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        const sx = Math.min(w - 1, Math.max(0, t.a * x - t.b * y + t.tx));
+        const sy = Math.min(h - 1, Math.max(0, t.b * x + t.a * y + t.ty));
+        const x0 = Math.floor(sx), y0 = Math.floor(sy);
+        const x1 = Math.min(w - 1, x0 + 1), y1 = Math.min(h - 1, y0 + 1);
+        const fx = sx - x0, fy = sy - y0;
+        for (let c = 0; c < 3; c++) {
+          const v = (1 - fx) * (1 - fy) * src[(y0 * w + x0) * 3 + c]! + fx * (1 - fy) * src[(y0 * w + x1) * 3 + c]!
+            + (1 - fx) * fy * src[(y1 * w + x0) * 3 + c]! + fx * fy * src[(y1 * w + x1) * 3 + c]!;
+          out[o++] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+        }
+      }
+    }
+    return out;
+  }
+
+  it('gives exactly the plain bilinear warp, edges and out-of-frame samples included', () => {
+    const W = 64, H = 48;
+    const src = Uint8Array.from({ length: W * H * 3 }, (_, i) => (i * 2654435761) >>> 24);
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let k = 0; k < 40; k++) {
+      const s = 0.3 + rnd() * 1.5, th = (rnd() - 0.5) * 1.2;
+      const t = { a: s * Math.cos(th), b: s * Math.sin(th), tx: (rnd() - 0.3) * 60, ty: (rnd() - 0.3) * 40 };
+      const fast = warpRgbBilinear(src, W, H, t, 50, 50);
+      expect(Buffer.from(fast).equals(Buffer.from(plainWarp(src, W, H, t, 50, 50))), `transform ${k}`).toBe(true);
+    }
   });
 });

@@ -91,6 +91,15 @@ export function similarityScale(t: Similarity): number {
 }
 
 /**
+ * Math.round clamped to 0..255, without Math.round (which made the warp 2.5x slower). For
+ * v >= 0.5 the float sum v + 0.5 is exact enough that truncating it is Math.round(v); below 0.5
+ * (where 0.49999999999999994 + 0.5 would round up to 1) the answer is 0 anyway.
+ */
+export function round255(v: number): number {
+  return v < 0.5 ? 0 : v > 255 ? 255 : (v + 0.5) | 0;
+}
+
+/**
  * Bilinear warp of a packed RGB image. `dstToSrc` maps a destination pixel centre to source
  * coordinates (pixel centres at integer positions). Samples outside the source repeat the nearest
  * edge pixel: black borders would be read as part of the face by the embedder.
@@ -107,22 +116,26 @@ export function warpRgbBilinear(
   if (src.length < srcW * srcH * 3) throw new Error(`warpRgbBilinear: source has ${src.length} bytes, expected ${srcW * srcH * 3}`);
   const { a, b, tx, ty } = dstToSrc;
   const maxX = srcW - 1, maxY = srcH - 1;
+  const row = srcW * 3;
   let o = 0;
   for (let y = 0; y < outH; y++) {
+    const by = b * y, ay = a * y;
     for (let x = 0; x < outW; x++) {
-      let sx = a * x - b * y + tx;
-      let sy = b * x + a * y + ty;
+      let sx = a * x - by + tx;
+      let sy = b * x + ay + ty;
       if (sx < 0) sx = 0; else if (sx > maxX) sx = maxX;
       if (sy < 0) sy = 0; else if (sy > maxY) sy = maxY;
-      const x0 = Math.floor(sx), y0 = Math.floor(sy);
-      const x1 = x0 < maxX ? x0 + 1 : x0, y1 = y0 < maxY ? y0 + 1 : y0;
+      const x0 = sx | 0, y0 = sy | 0; // floor: both are >= 0 here
       const fx = sx - x0, fy = sy - y0;
       const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
-      const i00 = (y0 * srcW + x0) * 3, i10 = (y0 * srcW + x1) * 3, i01 = (y1 * srcW + x0) * 3, i11 = (y1 * srcW + x1) * 3;
-      for (let c = 0; c < 3; c++) {
-        const v = w00 * src[i00 + c]! + w10 * src[i10 + c]! + w01 * src[i01 + c]! + w11 * src[i11 + c]!;
-        out[o++] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
-      }
+      const i00 = y0 * row + x0 * 3;
+      const i10 = x0 < maxX ? i00 + 3 : i00;
+      const i01 = y0 < maxY ? i00 + row : i00;
+      const i11 = i01 + (i10 - i00);
+      out[o] = round255(w00 * src[i00]! + w10 * src[i10]! + w01 * src[i01]! + w11 * src[i11]!);
+      out[o + 1] = round255(w00 * src[i00 + 1]! + w10 * src[i10 + 1]! + w01 * src[i01 + 1]! + w11 * src[i11 + 1]!);
+      out[o + 2] = round255(w00 * src[i00 + 2]! + w10 * src[i10 + 2]! + w01 * src[i01 + 2]! + w11 * src[i11 + 2]!);
+      o += 3;
     }
   }
   return out;

@@ -44,18 +44,26 @@ export interface OnnxGraph {
   opset: number;
 }
 
-/** Growable byte buffer with the protobuf wire primitives. */
+/**
+ * The protobuf wire primitives. Small fields go into a scratch buffer; large payloads (weights)
+ * are kept by reference and copied once, when the message is assembled.
+ */
 class Writer {
-  private buf = new Uint8Array(1024);
-  private len = 0;
+  private readonly parts: Uint8Array[] = [];
+  private scratch = new Uint8Array(256);
+  private used = 0;
+  private total = 0;
+
+  private flushScratch(): void {
+    if (this.used === 0) return;
+    this.parts.push(this.scratch.subarray(0, this.used));
+    this.scratch = new Uint8Array(256);
+    this.used = 0;
+  }
 
   private room(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
+    if (this.used + n > this.scratch.length) this.flushScratch();
+    if (n > this.scratch.length) this.scratch = new Uint8Array(n);
   }
 
   /** Unsigned or negative integer as a varint (negatives take ten bytes, two's complement). */
@@ -67,7 +75,8 @@ class Writer {
       let byte = Number(v & 0x7fn);
       v >>= 7n;
       if (v > 0n) byte |= 0x80;
-      this.buf[this.len++] = byte;
+      this.scratch[this.used++] = byte;
+      this.total++;
     } while (v > 0n);
   }
 
@@ -78,9 +87,15 @@ class Writer {
   bytes(field: number, data: Uint8Array): void {
     this.key(field, 2);
     this.varint(data.length);
-    this.room(data.length);
-    this.buf.set(data, this.len);
-    this.len += data.length;
+    if (data.length > 64) {
+      this.flushScratch();
+      this.parts.push(data);
+    } else {
+      this.room(data.length);
+      this.scratch.set(data, this.used);
+      this.used += data.length;
+    }
+    this.total += data.length;
   }
 
   string(field: number, s: string): void {
@@ -95,8 +110,9 @@ class Writer {
   float(field: number, v: number): void {
     this.key(field, 5);
     this.room(4);
-    new DataView(this.buf.buffer, this.buf.byteOffset + this.len, 4).setFloat32(0, v, true);
-    this.len += 4;
+    new DataView(this.scratch.buffer, this.used, 4).setFloat32(0, v, true);
+    this.used += 4;
+    this.total += 4;
   }
 
   message(field: number, fill: (w: Writer) => void): void {
@@ -106,9 +122,19 @@ class Writer {
   }
 
   done(): Uint8Array {
-    return this.buf.subarray(0, this.len);
+    this.flushScratch();
+    if (this.parts.length === 1) return this.parts[0]!;
+    const out = new Uint8Array(this.total);
+    let at = 0;
+    for (const p of this.parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
   }
 }
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Exposed for tests: the varint encoding of `value`. */
 export function encodeVarint(value: number): Uint8Array {
@@ -117,8 +143,10 @@ export function encodeVarint(value: number): Uint8Array {
   return w.done().slice();
 }
 
+/** raw_data: the values little-endian (on a little-endian machine, the array's own bytes). */
 function tensorBytes(t: OnnxTensor): Uint8Array {
   if (t.data instanceof Float32Array) {
+    if (LITTLE_ENDIAN) return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     const out = new Uint8Array(t.data.length * 4);
     const view = new DataView(out.buffer);
     t.data.forEach((v, i) => view.setFloat32(i * 4, v, true));
