@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import path from 'node:path';
 import sharp from 'sharp';
-import { decodeYunet, iou, nms, padTo32, scaleFaces, YunetDetector, type YunetOutputs } from './yunet.js';
+import { decodeYunet, iou, nms, padTo32, scaleFaces, toPlanes, YunetDetector, type YunetOutputs } from './yunet.js';
 import { MODELS_DIR, mediaPath, missing } from '../../test-support/shared-data.js';
 import { matchDetections, readCornerBoxes } from '../eval/photo-recall.js';
 import type { Box } from '../../shared/artifacts.js';
@@ -54,6 +54,36 @@ describe('decodeYunet', () => {
 
   it('rejects outputs that do not match the input size', () => {
     expect(() => decodeYunet(emptyOutputs(64, 64), 32, 32, 0.6)).toThrow(/cells/);
+  });
+});
+
+describe('toPlanes', () => {
+  /** The conversion written plainly: the reference. */
+  function plain(px: Uint8Array, w: number, h: number, pw: number, ph: number, rgb: boolean): Float32Array {
+    const out = new Float32Array(pw * ph * 3);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let c = 0; c < 3; c++) out[c * pw * ph + y * pw + x] = px[(y * w + x) * 3 + (rgb ? 2 - c : c)]!;
+    return out;
+  }
+
+  it('puts B, G, R planes of the padded input in place, by words (w a multiple of 4) or byte by byte', () => {
+    for (const [w, h, rgb] of [[64, 36, false], [62, 35, false], [64, 36, true], [8, 1, false]] as const) {
+      const px = Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 2654435761) >>> 24);
+      const pw = padTo32(w), ph = padTo32(h);
+      const out = new Float32Array(pw * ph * 3);
+      toPlanes(px, w, h, pw, out, rgb);
+      expect(Array.from(out), `${w}x${h}${rgb ? ' rgb' : ''}`).toEqual(Array.from(plain(px, w, h, pw, ph, rgb)));
+    }
+  });
+
+  it('reads a frame that starts off a 4-byte boundary byte by byte, with the same values', () => {
+    const w = 16, h = 4;
+    const backing = new Uint8Array(w * h * 3 + 1).map((_, i) => (i * 37) & 255);
+    const px = backing.subarray(1);
+    const out = new Float32Array(32 * 32 * 3);
+    toPlanes(px, w, h, 32, out);
+    expect(Array.from(out)).toEqual(Array.from(plain(px, w, h, 32, 32, false)));
   });
 });
 
