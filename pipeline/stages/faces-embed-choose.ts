@@ -1,7 +1,7 @@
 // faces_embed, pass 1: per track, align every sample, gate it (confidence, size, pose, frame edge,
 // blur), choose the faces that vote, and write the thumbnails of the best ones. Only the choice is
-// kept (chips of a long episode would not fit in memory): pass 2 re-reads the chosen samples, as
-// aligning costs ~1 ms next to ~25 ms of embedding.
+// kept (chips of a long episode would not fit in memory): pass 2 re-reads and re-aligns the chosen
+// samples (0.4 ms a chip).
 
 import path from 'node:path';
 import sharp from 'sharp';
@@ -66,16 +66,29 @@ export async function chooseFaces(tracks: readonly TrackSamples[], file: SampleF
   const counts: GateCounts = { weak_tracks: 0, rejected_conf: 0, rejected_size: 0, rejected_pose: 0, rejected_edge: 0, rejected_blur: 0 };
   const choices: TrackChoice[] = [];
   let alignMs = 0;
-  for (const { trackId, rows } of tracks) {
-    if (o.signal.aborted) throw o.signal.reason;
-    const ta = performance.now();
-    const { chips, candidates } = await alignTrack(rows, file, o);
-    alignMs += performance.now() - ta;
-    const sel = selectFaces(candidates, o.gates);
-    addRejections(counts, sel);
-    const thumbs = await writeThumbs(trackId, sel.chosen.map((i) => chips[i]!), o.thumbsDir);
-    choices.push({ trackId, chosen: sel.chosen.map((i) => rows[i]!), weights: sel.weights, weak: sel.weak, quality: sel.quality, thumbs });
+  // A track's thumbnails are encoded (sharp, one job at a time on a libuv thread) while this
+  // thread aligns the next track: two busy threads, never more, and no idle wait per track.
+  let thumbsInFlight: Promise<unknown> = Promise.resolve();
+  try {
+    for (const { trackId, rows } of tracks) {
+      if (o.signal.aborted) throw o.signal.reason;
+      const ta = performance.now();
+      const { chips, candidates } = await alignTrack(rows, file, o);
+      alignMs += performance.now() - ta;
+      const sel = selectFaces(candidates, o.gates);
+      addRejections(counts, sel);
+      await thumbsInFlight;
+      const chosenChips = sel.chosen.map((i) => chips[i]!);
+      thumbsInFlight = writeThumbs(trackId, chosenChips, o.thumbsDir);
+      thumbsInFlight.catch(() => undefined); // its error is thrown where it is awaited, not "unhandled" meanwhile
+      const thumbs = chosenChips.slice(0, THUMBS_PER_TRACK).map((_, k) => thumbName(trackId, k));
+      choices.push({ trackId, chosen: sel.chosen.map((i) => rows[i]!), weights: sel.weights, weak: sel.weak, quality: sel.quality, thumbs });
+    }
+  } finally {
+    // never leave a write running behind a failure (the caller removes the folder it writes into)
+    await thumbsInFlight.catch(() => undefined);
   }
+  await thumbsInFlight;
   return { tracks: choices, counts, alignMs };
 }
 
