@@ -50,3 +50,29 @@ describe('looks compared and stored', () => {
     expect(decodeLook(undefined)).toBeNull();
   });
 });
+
+describe('frameLook against the plain per-pixel mean', () => {
+  /** Every sampled pixel added to its cell one by one: the reference. */
+  function plainLook(bgr: Uint8Array, w: number, h: number): Uint8Array {
+    const sums = new Float64Array(LOOK_BYTES);
+    const counts = new Float64Array(LOOK_W * LOOK_H);
+    for (let y = 0; y < h; y += 2) {
+      for (let x = 0; x < w; x += 2) {
+        const c = Math.min(LOOK_H - 1, Math.floor((y * LOOK_H) / h)) * LOOK_W + Math.min(LOOK_W - 1, Math.floor((x * LOOK_W) / w));
+        const i = (y * w + x) * 3;
+        sums[c * 3] += bgr[i + 2]!;
+        sums[c * 3 + 1] += bgr[i + 1]!;
+        sums[c * 3 + 2] += bgr[i]!;
+        counts[c] += 1;
+      }
+    }
+    return Uint8Array.from(sums, (s, k) => Math.round(s / (counts[Math.floor(k / 3)] || 1)));
+  }
+
+  it('gives the same bytes at the analysis sizes and at sizes smaller than the grid', () => {
+    for (const [w, h] of [[640, 360], [480, 270], [960, 540], [33, 20], [17, 9], [5, 3], [1, 1]] as const) {
+      const frame = Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 2654435761) >>> 24);
+      expect(Buffer.from(frameLook(frame, w, h)).equals(Buffer.from(plainLook(frame, w, h))), `${w}x${h}`).toBe(true);
+    }
+  });
+});
