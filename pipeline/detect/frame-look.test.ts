@@ -60,10 +60,10 @@ describe('frameLook against the plain per-pixel mean', () => {
       for (let x = 0; x < w; x += 2) {
         const c = Math.min(LOOK_H - 1, Math.floor((y * LOOK_H) / h)) * LOOK_W + Math.min(LOOK_W - 1, Math.floor((x * LOOK_W) / w));
         const i = (y * w + x) * 3;
-        sums[c * 3] += bgr[i + 2]!;
-        sums[c * 3 + 1] += bgr[i + 1]!;
-        sums[c * 3 + 2] += bgr[i]!;
-        counts[c] += 1;
+        sums[c * 3] = sums[c * 3]! + bgr[i + 2]!;
+        sums[c * 3 + 1] = sums[c * 3 + 1]! + bgr[i + 1]!;
+        sums[c * 3 + 2] = sums[c * 3 + 2]! + bgr[i]!;
+        counts[c] = counts[c]! + 1;
       }
     }
     return Uint8Array.from(sums, (s, k) => Math.round(s / (counts[Math.floor(k / 3)] || 1)));
