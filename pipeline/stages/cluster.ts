@@ -17,6 +17,7 @@ import { attachWeakTracks, groupDistance, type AttachResult } from '../cluster/a
 import { attachBySetup, SAME_LOOK_MAX_DISTANCE } from '../cluster/same-look.js';
 import { decodeLook } from '../detect/frame-look.js';
 import { coOccurringTracks } from '../cluster/constraints.js';
+import { moveToNearestIdentity } from '../cluster/nearest-identity.js';
 import { resumeAfterSplits, splitIfTwoPeople } from '../cluster/split-check.js';
 import { buildIdentities, type Prototypes } from '../cluster/identities.js';
 import { joinGroupsOfSameSetup } from '../cluster/same-setup.js';
@@ -59,6 +60,8 @@ export interface ClusterOutcome {
   attachedBySetup: number;
   /** Identities split in two by the re-check. */
   splitsFound: number;
+  /** Good tracks moved to the identity nearest to them (pipeline/cluster/nearest-identity.ts). */
+  movedToNearest: number;
   cannotLinkPairs: number;
   clusterMs: number;
   /** Track pairs seen apart in one frame: different people (the library never names both alike). */
@@ -121,7 +124,9 @@ export function clusterTracks(outDir: string, protos: Prototypes, threshold: num
   const splitsFound = halves.length;
   const resumed = halves.length ? resumeAfterSplits(protos.vectors, protos.dim, checked, halves, cannot, threshold, split) : checked;
   // identities the same camera setup shows to be one person (pipeline/cluster/same-setup.ts)
-  const rowGroups = joinGroupsOfSameSetup(outDir, protos, resumed, cannot, threshold);
+  const joined = joinGroupsOfSameSetup(outDir, protos, resumed, cannot, threshold);
+  // each good track in the identity it is nearest to on average (pipeline/cluster/nearest-identity.ts)
+  const { groups: rowGroups, moved: movedToNearest } = moveToNearestIdentity(protos.vectors, protos.dim, joined, cannot, threshold);
 
   // pass 2: the weak tracks
   const att = placeWeakTracks(outDir, protos, rowGroups, weak, cannot);
@@ -140,7 +145,7 @@ export function clusterTracks(outDir: string, protos: Prototypes, threshold: num
     nearest_identity: u.nearest >= 0 ? groups[u.nearest]![0]! : null,
     distance: Number.isFinite(u.distance) ? Math.round(u.distance * 1e4) / 1e4 : null,
   }));
-  return { groups, unsure, weak: weak.length, attached: weak.length - unsure.length, attachedBySetup: att.bySetup, splitsFound, cannotLinkPairs: cannot.size, clusterMs, together };
+  return { groups, unsure, weak: weak.length, attached: weak.length - unsure.length, attachedBySetup: att.bySetup, splitsFound, movedToNearest, cannotLinkPairs: cannot.size, clusterMs, together };
 }
 
 /**
@@ -213,7 +218,7 @@ export async function runCluster(ctx: StageContext, threshold = CLUSTER_THRESHOL
   const low = identities.filter((i) => i.low_cohesion).length;
   const editsApplied = edits.labels.length + edits.merges.length + edits.splits.length + (edits.ignored.length ? 1 : 0);
   if (naming) ctx.log(`people library ${peopleDir}: ${people} people with faces; ${naming.auto} identities named, ${naming.suggested} suggested, ${naming.confirmed} confirmed (${matchMs.toFixed(0)} ms)`);
-  ctx.log(`cluster: ${n} tracks (${c.weak} weak: ${c.attached} attached (${c.attachedBySetup} by camera setup), ${unsure.length} unsure) -> ${identities.length} identities (${c.splitsFound} split by the re-check, ${singletons} single-track, ${low} low cohesion), ${c.cannotLinkPairs} cannot-link pairs, threshold ${threshold}, clustering ${c.clusterMs.toFixed(0)} ms${editsApplied ? `, ${editsApplied} recorded edits applied` : ''}`);
+  ctx.log(`cluster: ${n} tracks (${c.weak} weak: ${c.attached} attached (${c.attachedBySetup} by camera setup), ${unsure.length} unsure) -> ${identities.length} identities (${c.splitsFound} split by the re-check, ${c.movedToNearest} tracks moved to their nearest, ${singletons} single-track, ${low} low cohesion), ${c.cannotLinkPairs} cannot-link pairs, threshold ${threshold}, clustering ${c.clusterMs.toFixed(0)} ms${editsApplied ? `, ${editsApplied} recorded edits applied` : ''}`);
   return {
     tracks: n,
     tracks_without_faces: tracks.filter((t) => !protos.byTrack.has(t.track_id)).length,
@@ -221,6 +226,7 @@ export async function runCluster(ctx: StageContext, threshold = CLUSTER_THRESHOL
     weak_attached: c.attached,
     weak_attached_by_setup: c.attachedBySetup,
     identities_split_by_recheck: c.splitsFound,
+    tracks_moved_to_nearest: c.movedToNearest,
     unsure_tracks: unsure.length,
     identities: identities.length,
     single_track_identities: singletons,
