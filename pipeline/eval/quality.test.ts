@@ -156,17 +156,23 @@ describe('pipeline quality on real video', () => {
     expect(ids.identities.filter((i) => people.includes(i.identity_id) && i.low_cohesion)).toEqual([]);
   }, RUN_TIMEOUT_MS + 60_000);
 
+  /** dev/fotb run with other detect_track options: the pipeline's sanity checks and the score. */
+  async function fotbWith(args: string[]) {
+    const dir = episode(FOTB.video);
+    const r = await cli(['run', dir, ...args]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const { st } = expectSane(dir);
+    const score = scoreScreentime(st.identities, JSON.parse(readFileSync(mediaPath(FOTB.truth!), 'utf8')) as GroundTruth);
+    console.log(`fotb ${args.join(' ')}: ${score.people_found}/${score.people_real} people; F1 ${score.f1.toFixed(4)}; mean |error| ${score.mean_abs_error_s.toFixed(3)} s`);
+    return { dir, score };
+  }
+
   // The same clip sampled another way (every 2nd frame instead of about 6 a second): other faces get
   // embedded, and a rule tuned to the default's luck breaks here. Before the resumed linkage was
   // barred from merges the re-check would undo, this lost emery into evan's identity (5/6 people,
   // F1 0.881); 0.981 measured now (docs/pipeline-identities.md, "Identities that hold across sampling").
   it.skipIf(skipAll ?? missing(mediaPath(FOTB.video), mediaPath(FOTB.truth!)))('dev/fotb at --stride 2: still the 6 people, F1 >= 0.95', async () => {
-    const dir = episode(FOTB.video);
-    const r = await cli(['run', dir, '--stride', '2']);
-    expect(r.exitCode, r.stderr).toBe(0);
-    const { st } = expectSane(dir);
-    const score = scoreScreentime(st.identities, JSON.parse(readFileSync(mediaPath(FOTB.truth!), 'utf8')) as GroundTruth);
-    console.log(`fotb --stride 2: ${score.people_found}/${score.people_real} people; F1 ${score.f1.toFixed(4)}; mean |error| ${score.mean_abs_error_s.toFixed(3)} s`);
+    const { score } = await fotbWith(['--stride', '2']);
     expect(score.people_found).toBe(6);
     expect(score.f1).toBeGreaterThanOrEqual(0.95);
   }, RUN_TIMEOUT_MS + 60_000);
@@ -175,12 +181,7 @@ describe('pipeline quality on real video', () => {
   // nearest to it on average, evan's crane shot sat in emery's identity (F1 0.950); 0.976 measured
   // now (docs/pipeline-identities.md, "Each track in its nearest identity").
   it.skipIf(skipAll ?? missing(mediaPath(FOTB.video), mediaPath(FOTB.truth!)))('dev/fotb with --sampling decodable: still the 6 people, F1 >= 0.97', async () => {
-    const dir = episode(FOTB.video);
-    const r = await cli(['run', dir, '--sampling', 'decodable']);
-    expect(r.exitCode, r.stderr).toBe(0);
-    const { st } = expectSane(dir);
-    const score = scoreScreentime(st.identities, JSON.parse(readFileSync(mediaPath(FOTB.truth!), 'utf8')) as GroundTruth);
-    console.log(`fotb --sampling decodable: ${score.people_found}/${score.people_real} people; F1 ${score.f1.toFixed(4)}; mean |error| ${score.mean_abs_error_s.toFixed(3)} s`);
+    const { dir, score } = await fotbWith(['--sampling', 'decodable']);
     expect(readJson<Manifest>(dir, 'manifest.json').stages.detect_track!.stats['sampling']).toBe('decodable');
     expect(score.people_found).toBe(6);
     expect(score.f1).toBeGreaterThanOrEqual(0.97);

@@ -60,14 +60,16 @@ export interface ChooseOptions {
   /** Folder the thumbnails are written into (the temp folder, swapped in on success). */
   thumbsDir: string;
   signal: AbortSignal;
+  /** Encode a track's thumbnails while the next track aligns (a second busy thread: cap >= 2). */
+  overlapThumbs: boolean;
 }
 
 export async function chooseFaces(tracks: readonly TrackSamples[], file: SampleFile, o: ChooseOptions): Promise<Choices> {
   const counts: GateCounts = { weak_tracks: 0, rejected_conf: 0, rejected_size: 0, rejected_pose: 0, rejected_edge: 0, rejected_blur: 0 };
   const choices: TrackChoice[] = [];
   let alignMs = 0;
-  // A track's thumbnails are encoded (sharp, one job at a time on a libuv thread) while this
-  // thread aligns the next track: two busy threads, never more, and no idle wait per track.
+  // With a cap of 2 or more a track's thumbnails are encoded (sharp, one job at a time on a libuv
+  // thread) while this thread aligns the next track: two busy threads, never more.
   let thumbsInFlight: Promise<unknown> = Promise.resolve();
   try {
     for (const { trackId, rows } of tracks) {
@@ -79,9 +81,10 @@ export async function chooseFaces(tracks: readonly TrackSamples[], file: SampleF
       addRejections(counts, sel);
       await thumbsInFlight;
       const chosenChips = sel.chosen.map((i) => chips[i]!);
-      thumbsInFlight = writeThumbs(trackId, chosenChips, o.thumbsDir);
-      thumbsInFlight.catch(() => undefined); // its error is thrown where it is awaited, not "unhandled" meanwhile
       const thumbs = chosenChips.slice(0, THUMBS_PER_TRACK).map((_, k) => thumbName(trackId, k));
+      thumbsInFlight = writeThumbs(thumbs, chosenChips, o.thumbsDir);
+      thumbsInFlight.catch(() => undefined); // its error is thrown where it is awaited, not "unhandled" meanwhile
+      if (!o.overlapThumbs) await thumbsInFlight;
       choices.push({ trackId, chosen: sel.chosen.map((i) => rows[i]!), weights: sel.weights, weak: sel.weak, quality: sel.quality, thumbs });
     }
   } finally {
@@ -120,15 +123,9 @@ function addRejections(counts: GateCounts, sel: Selection): void {
   if (sel.weak) counts.weak_tracks++;
 }
 
-/** Thumbnails of the first THUMBS_PER_TRACK chips (best first); returns their relative paths. */
-async function writeThumbs(trackId: number, chosenChips: readonly Uint8Array[], dir: string): Promise<string[]> {
-  const names: string[] = [];
-  for (let k = 0; k < Math.min(THUMBS_PER_TRACK, chosenChips.length); k++) {
-    const name = thumbName(trackId, k);
-    await writeThumb(chosenChips[k]!, path.join(dir, path.basename(name)));
-    names.push(name);
-  }
-  return names;
+/** The thumbnails named `names` (best first) from the chips in the same order. */
+async function writeThumbs(names: readonly string[], chosenChips: readonly Uint8Array[], dir: string): Promise<void> {
+  for (const [k, name] of names.entries()) await writeThumb(chosenChips[k]!, path.join(dir, path.basename(name)));
 }
 
 async function writeThumb(chip: Uint8Array, file: string): Promise<void> {

@@ -104,7 +104,7 @@ export async function runFacesEmbed(ctx: StageContext, opts: FacesEmbedOptions =
 
   try {
     embedder = await (opts.embedderFactory ?? defaultEmbedder)(ctx);
-    const choices = await chooseFaces(input.tracks, input.file, { gates, video: ctx.video, seenScale, thumbsDir: thumbsTmp, signal: ctx.signal });
+    const choices = await chooseFaces(input.tracks, input.file, { gates, video: ctx.video, seenScale, thumbsDir: thumbsTmp, signal: ctx.signal, overlapThumbs: ctx.config.threads >= 2 });
 
     const threads = (embedder as Embedder & { threads?: number }).threads ?? 1;
     const te = performance.now();
