@@ -148,6 +148,8 @@ describe.skipIf(skip !== null)(`review tools in the window ${skip ?? ''}`, () =>
       await expect.poll(() => identities().identities.find((i) => i.identity_id === focusedId)!.ignored).toBe(true);
       await page.keyboard.press('Control+z');
       await expect.poll(() => identities().identities.find((i) => i.identity_id === focusedId)!.ignored).toBe(false);
+      // and the window shows it (it re-draws the cards and the timeline when the results reload)
+      await expect.poll(() => page.locator(`article.identity-card[data-identity-id="${focusedId}"]`).getAttribute('class')).not.toMatch(/\bignored\b/);
 
       // 6. play from a timeline segment
       const st = artifact<ScreentimeFile>('screentime.json');
@@ -157,7 +159,7 @@ describe.skipIf(skip !== null)(`review tools in the window ${skip ?? ''}`, () =>
       const seg = person.segments[1]!;
       expect(await page.evaluate(() => document.createElement('video').canPlayType('video/mp4; codecs="avc1.64001f"'))).not.toBe('');
       const rect = page.locator(`g[data-timeline-id="${person.identity_id}"] rect.segment[data-start="${seg[0]}"]`);
-      await rect.scrollIntoViewIfNeeded();
+      // click() scrolls the segment into view itself and retries if a re-render replaces it
       await rect.click();
       const player = page.getByRole('region', { name: 'Video player' });
       await player.waitFor();
