@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { analysisSize, ffmpegArgs, FrameDecoder, syncOptionFromHelp, TINY_CHAIN, TINY_H, TINY_W } from './decode.js';
+import { analysisSize, BIG_QUEUE_FRAMES, ffmpegArgs, FrameDecoder, syncOptionFromHelp, TINY_CHAIN, TINY_H, TINY_W } from './decode.js';
 import { parsePacketCsv } from './frame-types.js';
 import { CutDetector } from './cuts.js';
 import { mediaPath, missing, REPO_ROOT } from '../../test-support/shared-data.js';
@@ -29,6 +29,9 @@ describe('decode helpers', () => {
     expect(a.filter((x) => x === 'passthrough')).toHaveLength(2);
     expect(a).toContain('/v/x y.mp4'); // one argument, no shell quoting
     expect(a).toContain('pipe:3');
+    // the analysis frames leave through a queue of their own, so decoding runs ahead of inference
+    const big = a.indexOf('pipe:1');
+    expect(a.slice(a.indexOf('[big]'), big)).toEqual(expect.arrayContaining(['-f', 'fifo', '-fifo_format', 'rawvideo', '-queue_size', String(BIG_QUEUE_FRAMES)]));
   });
 
   it('decodable sampling: skips the frames nothing references at the decoder, selects by due time, reports pts by showinfo', () => {
