@@ -33,7 +33,8 @@ import { InOrderPairs, isShowinfoLine, parseShowinfo, selectDueExpr } from './ke
 /**
  * Analysis frames ffmpeg may hold ready beyond the one being read: detect_track decodable on
  * 2 minutes of 1080p, alternated runs, 9.0-10.1 s with the queue against 9.7-10.5 s without
- * (same outputs); 2, 4 and 8 within noise of each other. Memory: 4 frames (2.8 MB at 640x360).
+ * (same outputs); 4 rounds of 2 / 4 / 8 frames: 11.0-13.0 / 10.5-12.2 / 10.7-11.6 s (a noisier
+ * day). Memory: 4 frames (2.8 MB at 640x360).
  */
 export const BIG_QUEUE_FRAMES = 4;
 
