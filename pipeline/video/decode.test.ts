@@ -3,8 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { analysisSize, BIG_QUEUE_FRAMES, ffmpegArgs, FrameDecoder, syncOptionFromHelp, TINY_CHAIN, TINY_H, TINY_W } from './decode.js';
+import { analysisSize, BIG_QUEUE_FRAMES, ffmpegArgs, fifoMuxerOf, hasFifoMuxer, FrameDecoder, syncOptionFromHelp, TINY_CHAIN, TINY_H, TINY_W } from './decode.js';
 import { parsePacketCsv } from './frame-types.js';
+import { ffmpegPath } from './ffmpeg-path.js';
 import { CutDetector } from './cuts.js';
 import { mediaPath, missing, REPO_ROOT } from '../../test-support/shared-data.js';
 import { processState, waitGone } from '../../test-support/proc.js';
@@ -51,6 +52,19 @@ describe('decode helpers', () => {
     // only the pts are read: no checksums of every analysis frame
     expect(graph).toMatch(/format=bgr24,showinfo=checksum=0\[big\]$/);
     expect(ffmpegArgs({ videoPath: 'v.mp4', width: 64, height: 36, stride: 4, decoderThreads: 1 })).not.toContain('-skip_frame');
+  });
+
+  it('uses the frame queue only with an ffmpeg that has the fifo muxer', async () => {
+    // Excerpts of `ffmpeg -hide_banner -h muxer=fifo` with and without the muxer.
+    expect(hasFifoMuxer('Muxer fifo [FIFO queue pseudo-muxer]:\nFifo muxer AVOptions:\n')).toBe(true);
+    expect(hasFifoMuxer("Unknown format 'fifo'.\n")).toBe(false);
+    expect(hasFifoMuxer('')).toBe(false);
+    const plain = ffmpegArgs({ videoPath: 'v.mp4', width: 64, height: 36, stride: 4, decoderThreads: 1 }, '-fps_mode', false);
+    expect(plain).not.toContain('fifo');
+    expect(plain.slice(plain.indexOf('[big]'), plain.indexOf('pipe:1'))).toEqual(['[big]', '-fps_mode', 'passthrough', '-f', 'rawvideo']);
+    // the ffmpeg the app resolves (shipped or Debian's) has it; a path that is not ffmpeg has not
+    expect(await fifoMuxerOf(ffmpegPath())).toBe(true);
+    expect(await fifoMuxerOf('/nonexistent/ffmpeg')).toBe(false);
   });
 
   it('spells the pass-through option the way the ffmpeg in use knows it', () => {

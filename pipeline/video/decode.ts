@@ -106,10 +106,33 @@ export function syncOptionOf(ffmpeg: string): Promise<SyncOption> {
   return known;
 }
 
+/** Whether an ffmpeg has the `fifo` muxer, from its `-h muxer=fifo` text ("Unknown format" if not). */
+export function hasFifoMuxer(help: string): boolean {
+  return /^Muxer fifo\b/m.test(help);
+}
+
+const fifoMuxers = new Map<string, Promise<boolean>>();
+
+/**
+ * Asks an ffmpeg binary once per process whether it has the `fifo` muxer. The shipped build and
+ * the usual distribution builds have it; one built without it (a user's own, through
+ * SCREENTIME_FFMPEG) gets the plain pipe instead of failing. Runs beside the sync probe.
+ */
+export function fifoMuxerOf(ffmpeg: string): Promise<boolean> {
+  let known = fifoMuxers.get(ffmpeg);
+  if (!known) {
+    known = execa(ffmpeg, ['-hide_banner', '-h', 'muxer=fifo'], { reject: false, stdin: 'ignore', timeout: 10_000, all: true })
+      .then((r) => r.exitCode === 0 && hasFifoMuxer(String(r.all)), () => false);
+    fifoMuxers.set(ffmpeg, known);
+  }
+  return known;
+}
+
 /** ffmpeg arguments (an array, never a shell string). Exported for tests. */
 export function ffmpegArgs(
   o: Pick<DecodeOptions, 'videoPath' | 'width' | 'height' | 'stride' | 'decoderThreads' | 'decodable'>,
   sync: SyncOption = '-fps_mode',
+  queue = true,
 ): string[] {
   const stride = Math.max(1, Math.floor(o.stride));
   const k = o.decodable;
@@ -153,7 +176,8 @@ export function ffmpegArgs(
     // pipe / socket buffer, and the caller cannot read during a synchronous inference call, so
     // the two took turns. The queue's thread only waits in write().
     '-map', '[big]', sync, 'passthrough',
-    '-c:v', 'rawvideo', '-f', 'fifo', '-fifo_format', 'rawvideo', '-queue_size', String(BIG_QUEUE_FRAMES), 'pipe:1',
+    ...(queue ? ['-c:v', 'rawvideo', '-f', 'fifo', '-fifo_format', 'rawvideo', '-queue_size', String(BIG_QUEUE_FRAMES)] : ['-f', 'rawvideo']),
+    'pipe:1',
     // flush_packets: the tiny frames must not sit in ffmpeg's 32 KB output buffer, the tracker
     // waits for them to learn where cuts are.
     '-map', '[tiny]', sync, 'passthrough', '-flush_packets', '1', '-f', 'rawvideo', 'pipe:3',
@@ -229,9 +253,9 @@ export class FrameDecoder {
     const { videoPath, width, height, signal } = this.o;
     const name = path.basename(videoPath);
     if (signal?.aborted) throw cancelled(signal);
-    const sync = await syncOptionOf(ffmpegPath());
+    const [sync, queue] = await Promise.all([syncOptionOf(ffmpegPath()), fifoMuxerOf(ffmpegPath())]);
     if (signal?.aborted) throw cancelled(signal);
-    const cmd = spawnCommand(ffmpegArgs(this.o, sync));
+    const cmd = spawnCommand(ffmpegArgs(this.o, sync, queue));
     const proc = execa(cmd.file, cmd.args, {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       buffer: false,
