@@ -56,6 +56,19 @@ export async function waitGone(pids: number[], timeoutMs: number): Promise<numbe
   }
 }
 
+/**
+ * An ffmpeg that decodes (its arguments name an input), not one of the decoder's short `-h`
+ * probes of the binary, which come and go as the stage starts.
+ */
+export function isDecodingFfmpeg(pid: number): boolean {
+  if (commandName(pid) !== 'ffmpeg') return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('-i');
+  } catch {
+    return false;
+  }
+}
+
 /** Command name of a pid (from /proc/<pid>/comm), or null. */
 export function commandName(pid: number): string | null {
   try {

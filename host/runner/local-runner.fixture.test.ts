@@ -7,7 +7,7 @@ import path from 'node:path';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it, afterEach } from 'vitest';
 import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode as makeEpisode } from '../../test-support/shared-data.js';
-import { commandName, descendants, processState, waitGone } from '../../test-support/proc.js';
+import { descendants, isDecodingFfmpeg, processState, waitGone } from '../../test-support/proc.js';
 import { ExternalThermalSource } from '../readings/thermal.js';
 import { LocalRunner } from './local-runner.js';
 import { killTree, listTree, pauseTree, resumeTree, spawnGroup } from '../../pipeline/runtime/process-tree.js';
@@ -44,7 +44,7 @@ afterEach(async () => {
 });
 
 function ffmpegBelow(root: number): number[] {
-  return descendants(root).filter((p) => commandName(p) === 'ffmpeg');
+  return descendants(root).filter(isDecodingFfmpeg);
 }
 
 describe.skipIf(skip)('process tree primitives (real node + ffmpeg)', () => {

@@ -10,7 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { ffmpegPath } from '../../pipeline/video/ffmpeg-path.js';
 import { CLI_JS, MODELS_DIR, REPO_ROOT, mediaPath, missing, tempEpisode as makeEpisode } from '../../test-support/shared-data.js';
-import { commandName, descendants, isGone, processState, waitGone } from '../../test-support/proc.js';
+import { commandName, descendants, isDecodingFfmpeg, isGone, processState, waitGone } from '../../test-support/proc.js';
 import { defaultThermalSource, ExternalThermalSource } from '../readings/thermal.js';
 import { LocalRunner } from './local-runner.js';
 import type { RunStageRequest, RunnerEvent } from './types.js';
@@ -70,7 +70,7 @@ async function treeWithFfmpeg(runner: LocalRunner, timeoutMs = 60_000): Promise<
   return waitFor(
     () => {
       const kids = descendants(root);
-      const ffmpeg = kids.filter((p) => commandName(p) === 'ffmpeg');
+      const ffmpeg = kids.filter(isDecodingFfmpeg);
       return ffmpeg.length ? { root, pids: [root, ...kids], ffmpeg } : null;
     },
     timeoutMs,
@@ -277,7 +277,7 @@ describe.skipIf(skip)('LocalRunner + real detect_track', () => {
       const tree = await waitFor(
         () => {
           const kids = descendants(parent.pid!);
-          return kids.some((p) => commandName(p) === 'ffmpeg') ? kids : null;
+          return kids.some(isDecodingFfmpeg) ? kids : null;
         },
         60_000,
         'ffmpeg below the stage',

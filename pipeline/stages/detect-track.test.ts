@@ -9,7 +9,7 @@ import { probeVideo } from '../video/probe.js';
 import { detectTrack } from './detect-track.js';
 import { profileDefaults } from '../detect/profiles.js';
 import { MODELS_DIR, mediaPath, missing, tempEpisode } from '../../test-support/shared-data.js';
-import { commandName, descendants, waitGone } from '../../test-support/proc.js';
+import { commandName, descendants, isDecodingFfmpeg, waitGone } from '../../test-support/proc.js';
 
 const MODEL = path.join(MODELS_DIR, 'yunet_n_dynamic.onnx');
 const GT_VIDEO = mediaPath('episode_gt.mp4');
@@ -284,7 +284,7 @@ describe('detect_track thread cap', () => {
         const now = performance.now();
         if (now - lastAt < 200) return;
         lastAt = now;
-        if (ff === null) ff = descendants(process.pid).find((p) => commandName(p) === 'ffmpeg') ?? null;
+        if (ff === null) ff = descendants(process.pid).find(isDecodingFfmpeg) ?? null;
         if (ff === null) return;
         const n = cpuSeconds('self');
         const f = cpuSeconds(ff);
