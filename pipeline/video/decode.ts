@@ -92,18 +92,24 @@ export function syncOptionFromHelp(help: string): SyncOption {
   return /^\s*-fps_mode\b/m.test(help) ? '-fps_mode' : '-vsync';
 }
 
-const syncOptions = new Map<string, Promise<SyncOption>>();
+const helpTexts = new Map<string, Promise<string | null>>();
 
-/** Asks an ffmpeg binary once per process which sync option it knows. */
-export function syncOptionOf(ffmpeg: string): Promise<SyncOption> {
-  let known = syncOptions.get(ffmpeg);
+/** The text of `ffmpeg -hide_banner -h <topic>`, asked once per binary and process; null if it cannot answer. */
+function helpText(ffmpeg: string, topic: string): Promise<string | null> {
+  const key = `${ffmpeg}\0${topic}`;
+  let known = helpTexts.get(key);
   if (!known) {
-    known = execa(ffmpeg, ['-hide_banner', '-h', 'long'], { reject: false, stdin: 'ignore', timeout: 10_000, all: true })
-      // A binary that cannot answer gets the current spelling; the decode then reports the real error.
-      .then((r) => (r.exitCode === 0 ? syncOptionFromHelp(String(r.all)) : '-fps_mode'), () => '-fps_mode' as const);
-    syncOptions.set(ffmpeg, known);
+    known = execa(ffmpeg, ['-hide_banner', '-h', topic], { reject: false, stdin: 'ignore', timeout: 10_000, all: true })
+      .then((r) => (r.exitCode === 0 ? String(r.all) : null), () => null);
+    helpTexts.set(key, known);
   }
   return known;
+}
+
+/** Which sync option an ffmpeg binary knows. */
+export function syncOptionOf(ffmpeg: string): Promise<SyncOption> {
+  // A binary that cannot answer gets the current spelling; the decode then reports the real error.
+  return helpText(ffmpeg, 'long').then((t) => (t === null ? '-fps_mode' : syncOptionFromHelp(t)));
 }
 
 /** Whether an ffmpeg has the `fifo` muxer, from its `-h muxer=fifo` text ("Unknown format" if not). */
@@ -111,21 +117,13 @@ export function hasFifoMuxer(help: string): boolean {
   return /^Muxer fifo\b/m.test(help);
 }
 
-const fifoMuxers = new Map<string, Promise<boolean>>();
-
 /**
- * Asks an ffmpeg binary once per process whether it has the `fifo` muxer. The shipped build and
- * the usual distribution builds have it; one built without it (a user's own, through
- * SCREENTIME_FFMPEG) gets the plain pipe instead of failing. Runs beside the sync probe.
+ * Whether an ffmpeg binary has the `fifo` muxer. The shipped build and the usual distribution
+ * builds have it; one built without it (a user's own, through SCREENTIME_FFMPEG) gets the plain
+ * pipe instead of failing. Asked beside the sync option.
  */
 export function fifoMuxerOf(ffmpeg: string): Promise<boolean> {
-  let known = fifoMuxers.get(ffmpeg);
-  if (!known) {
-    known = execa(ffmpeg, ['-hide_banner', '-h', 'muxer=fifo'], { reject: false, stdin: 'ignore', timeout: 10_000, all: true })
-      .then((r) => r.exitCode === 0 && hasFifoMuxer(String(r.all)), () => false);
-    fifoMuxers.set(ffmpeg, known);
-  }
-  return known;
+  return helpText(ffmpeg, 'muxer=fifo').then((t) => t !== null && hasFifoMuxer(t));
 }
 
 /** ffmpeg arguments (an array, never a shell string). Exported for tests. */
