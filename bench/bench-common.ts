@@ -56,6 +56,20 @@ export function childCpuSeconds(): number {
   return (Number(f[13]) + Number(f[14])) / 100;
 }
 
+/**
+ * The least wall time of a stage made of two sides that each run on one thread at a time (the
+ * stage's own process: inference and tracking; the rest of its tree: ffmpeg decoding), if they
+ * overlapped perfectly on `cores` cores: the busier side, or the total spread over the cores.
+ * `ownCpuS`: the process's CPU (its stats); `treeCpuS`: the whole tree's (so the rest is ffmpeg,
+ * ffprobe and the process's start). An estimate: it is how close a stage is to what its CPU
+ * allows, not a promise.
+ */
+export function cpuFloorSeconds(ownCpuS: number, treeCpuS: number, cores: number): { own_cpu_s: number; rest_cpu_s: number; floor_s: number } {
+  const own = Math.min(Math.max(0, ownCpuS), treeCpuS);
+  const rest = treeCpuS - own;
+  return { own_cpu_s: r2(own), rest_cpu_s: r2(rest), floor_s: r2(Math.max(own, rest, treeCpuS / Math.max(1, cores))) };
+}
+
 /** The 1080p encodes: `bframes` is x264's default GOP (B-frames), `no-bframes` the same with `-bf 0`. */
 export type InputVariant = 'bframes' | 'no-bframes';
 

@@ -25,7 +25,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { probeVideo } from '../pipeline/video/probe.js';
 import { STAGES } from '../shared/stages.js';
-import { CLI, decodeOnly, log, machineFacts, makeInput, MODELS, pipelineOn, r2, REPO, runBench, SOURCE, type BenchInput, type InputVariant, type StageRun } from './bench-common.js';
+import { CLI, cpuFloorSeconds, decodeOnly, log, machineFacts, makeInput, MODELS, pipelineOn, r2, REPO, runBench, SOURCE, type BenchInput, type InputVariant, type StageRun } from './bench-common.js';
 
 const VARIANTS: InputVariant[] = ['bframes', 'no-bframes'];
 const PATHS = ['decode_all', 'decode_ref', 'stride', 'decodable'] as const;
@@ -51,12 +51,14 @@ interface PathRun {
   pipeline: (Measure & { completed: boolean; sampling: string | null; faces: number | null; identities: number | null }) | null;
   /** Pipeline paths: detect_track's manifest stats (the sampling stats, yunet_ms, ...). */
   detect_track_stats?: Record<string, unknown> | null;
+  /** Pipeline paths: detect_track's CPU split (its process / the rest of its tree) and the wall time that CPU allows. */
+  detect_track_floor?: ReturnType<typeof cpuFloorSeconds> | null;
   error: string | null;
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-function pipelineMeasure(runs: StageRun[]): Omit<PathRun, 'round' | 'load1'> {
+function pipelineMeasure(runs: StageRun[], threads: number): Omit<PathRun, 'round' | 'load1'> {
   const dt = runs[0]!;
   const by = (stage: string) => runs.find((r) => r.stage === stage);
   const main: Measure = {
@@ -76,7 +78,9 @@ function pipelineMeasure(runs: StageRun[]): Omit<PathRun, 'round' | 'load1'> {
     faces: num(by('faces_embed')?.stats?.faces),
     identities: num(by('cluster')?.stats?.identities),
   };
-  return { main, pipeline, detect_track_stats: dt.stats, error: runs.find((r) => r.error)?.error ?? null };
+  const own = num(dt.stats?.process_cpu_s);
+  const floor = own === null ? null : cpuFloorSeconds(own, dt.cpu_s, threads);
+  return { main, pipeline, detect_track_stats: dt.stats, detect_track_floor: floor, error: runs.find((r) => r.error)?.error ?? null };
 }
 
 async function runPath(input: BenchInput, variant: InputVariant, p: PathName, round: number, threads: number): Promise<PathRun> {
@@ -87,7 +91,13 @@ async function runPath(input: BenchInput, variant: InputVariant, p: PathName, ro
     return { round, load1, main: { frames_decoded: d.frames, frames_analysed: null, wall_s: d.wall_s, cpu_s: d.cpu_s, peak_tree_rss_mb: null }, pipeline: null, error: null };
   }
   const runs = await pipelineOn(input.dir, threads, `gop_${variant}_${p}`, p === 'decodable' ? ['--sampling', 'decodable'] : []);
-  return { round, load1, ...pipelineMeasure(runs) };
+  return { round, load1, ...pipelineMeasure(runs, threads) };
+}
+
+/** detect_track's floor as a Measure (wall: the least wall time its CPU allows), for the ratios. */
+function floorMeasure(r: PathRun): Measure | null {
+  const f = r.detect_track_floor;
+  return f ? { frames_decoded: null, frames_analysed: null, wall_s: f.floor_s, cpu_s: r.main.cpu_s, peak_tree_rss_mb: null } : null;
 }
 
 /** Ratio of each run's figure to decode_all's in the same round. */
@@ -109,6 +119,7 @@ function variantRatios(byPath: Record<PathName, PathRun[]>) {
     decode_ref: ratios(byPath.decode_ref, base, (r) => r.main),
     detect_track_stride: ratios(byPath.stride, base, (r) => r.main),
     detect_track_decodable: ratios(byPath.decodable, base, (r) => r.main),
+    detect_track_decodable_floor: ratios(byPath.decodable, base, floorMeasure),
     pipeline_stride: ratios(byPath.stride, base, (r) => r.pipeline),
     pipeline_decodable: ratios(byPath.decodable, base, (r) => r.pipeline),
   };
@@ -147,6 +158,9 @@ function table(results: Results, all: Record<InputVariant, ReturnType<typeof var
     row('ffmpeg decode-only, referenced frames (-skip_frame noref)', r.decode_ref, (x) => x.main, rs.decode_ref);
     row('detect_track stride', r.stride, (x) => x.main, rs.detect_track_stride);
     row('detect_track decodable', r.decodable, (x) => x.main, rs.detect_track_decodable);
+    // wall s: the floor; CPU s: the stage's process + the rest of its tree (ffmpeg)
+    const split = r.decodable.map((x) => x.detect_track_floor).map((f) => (f ? `${f.own_cpu_s} + ${f.rest_cpu_s}` : '-')).join(' / ');
+    rows.push(`| ${v} | detect_track decodable, CPU-bound floor (process + ffmpeg CPU s) | - | - | ${cell(r.decodable.map((x) => x.detect_track_floor?.floor_s))} | ${split} | ${cell(rs.detect_track_decodable_floor.wall)} | - | - |`);
     row('pipeline stride', r.stride, (x) => x.pipeline, rs.pipeline_stride);
     row('pipeline decodable', r.decodable, (x) => x.pipeline, rs.pipeline_decodable);
   }

@@ -143,7 +143,7 @@ interface RunCounts {
  * The stats the manifest records, and the run's last log lines. `extra`: the sampling stats,
  * present only when decodable sampling was asked for (a default run records what it always did).
  */
-function finishStats(ctx: StageContext, plan: DetectTrackPlan, n: RunCounts, extra: Record<string, number | string>, detector: YunetDetector, decoder: FrameDecoder, wallS: number) {
+function finishStats(ctx: StageContext, plan: DetectTrackPlan, n: RunCounts, extra: Record<string, number | string>, detector: YunetDetector, decoder: FrameDecoder, wallS: number, cpu: NodeJS.CpuUsage) {
   const stats = {
     frames_decoded: n.framesDecoded,
     frames_analysed: n.framesAnalysed,
@@ -160,6 +160,9 @@ function finishStats(ctx: StageContext, plan: DetectTrackPlan, n: RunCounts, ext
     analysis_width: plan.width,
     analysis_height: plan.height,
     elapsed_s: Math.round(wallS * 100) / 100,
+    // CPU of this process (every thread: inference, tracking, reading the pipes), not ffmpeg's: with
+    // the process tree's total it says which side bounds the stage's wall time (npm run bench:gop).
+    process_cpu_s: Math.round(((cpu.user + cpu.system) / 1e6) * 100) / 100,
   };
   ctx.log(`detect_track: ${n.framesDecoded} frames (${stats.frames_analysed} analysed), ${stats.detections} detections, ${stats.tracks} tracks, ${stats.shots} shots, ${n.samples} samples; ${stats.fps} fps, ${stats.realtime_factor}x real time, YuNet ${stats.yunet_ms} ms/frame`);
   if (n.sourceFrames < 0.9 * ctx.video.frame_count) {
@@ -170,6 +173,7 @@ function finishStats(ctx: StageContext, plan: DetectTrackPlan, n: RunCounts, ext
 
 export const detectTrack: StageFn = async (ctx) => {
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   const { signal } = ctx;
   const plan = planDetectTrack(ctx.video, ctx.config);
   // Before the detector opens, so a cancel during the packet probe leaves nothing to close.
@@ -220,7 +224,7 @@ export const detectTrack: StageFn = async (ctx) => {
       samples: tracks.samples,
     };
     const extra = asked === DEFAULT_SAMPLING ? {} : samplingStats(sampling, steps, bounds.refined, bounds.end);
-    return finishStats(ctx, plan, counts, extra, detector, decoder, (performance.now() - started) / 1000);
+    return finishStats(ctx, plan, counts, extra, detector, decoder, (performance.now() - started) / 1000, process.cpuUsage(cpuAtStart));
   } catch (e) {
     if (signal.aborted) throw cancelledError(signal);
     throw e;
