@@ -158,9 +158,9 @@ function table(results: Results, all: Record<InputVariant, ReturnType<typeof var
     row('ffmpeg decode-only, referenced frames (-skip_frame noref)', r.decode_ref, (x) => x.main, rs.decode_ref);
     row('detect_track stride', r.stride, (x) => x.main, rs.detect_track_stride);
     row('detect_track decodable', r.decodable, (x) => x.main, rs.detect_track_decodable);
-    // wall s: the floor; CPU s: the stage's process + the rest of its tree (ffmpeg)
+    // wall s: the floor; CPU s: the stage's process + the rest of its tree (ffmpeg, ffprobe, the process's start)
     const split = r.decodable.map((x) => x.detect_track_floor).map((f) => (f ? `${f.own_cpu_s} + ${f.rest_cpu_s}` : '-')).join(' / ');
-    rows.push(`| ${v} | detect_track decodable, CPU-bound floor (process + ffmpeg CPU s) | - | - | ${cell(r.decodable.map((x) => x.detect_track_floor?.floor_s))} | ${split} | ${cell(rs.detect_track_decodable_floor.wall)} | - | - |`);
+    rows.push(`| ${v} | detect_track decodable, CPU-bound floor (CPU s: stage process + rest of tree, mostly ffmpeg) | - | - | ${cell(r.decodable.map((x) => x.detect_track_floor?.floor_s))} | ${split} | ${cell(rs.detect_track_decodable_floor.wall)} | - | - |`);
     row('pipeline stride', r.stride, (x) => x.pipeline, rs.pipeline_stride);
     row('pipeline decodable', r.decodable, (x) => x.pipeline, rs.pipeline_decodable);
   }

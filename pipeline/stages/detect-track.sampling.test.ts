@@ -1,5 +1,6 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { DetectionRow, Manifest, ShotRow, TrackRow } from '../../shared/artifacts.js';
 import type { StageContext } from '../runtime/stage.js';
@@ -45,6 +46,11 @@ describe('detect_track sampling on decodable frames', () => {
     // I, P and reference B-frames: 1001 of 1450 (only the frames nothing references are skipped)
     expect(Number(stats.frames_decoded)).toBeLessThan(0.75 * 1450);
     expect(Number(stats.max_step_frames)).toBeLessThanOrEqual(6);
+    // The process's own CPU, in seconds: at least its inference time, at most every core for the
+    // whole stage (bench:gop splits the tree's CPU with it).
+    const cpu = Number(stats.process_cpu_s);
+    expect(cpu).toBeGreaterThanOrEqual(0.5 * Number(stats.yunet_ms) * Number(stats.frames_analysed) / 1000);
+    expect(cpu).toBeLessThanOrEqual(os.availableParallelism() * Number(stats.elapsed_s) + 0.1);
     const shots = readJsonl<ShotRow>(path.join(outDir, 'shots.jsonl'));
     expect(shots.map((s) => [s.start_frame, s.end_frame])).toEqual(gt.shots.map((s) => [s.start_frame, s.end_frame]));
     const layout = (await probeFrameLayout(videoPath))!;
